@@ -1,0 +1,29 @@
+"""lrscout: find a good learning rate with short log-scale sweeps, and say why.
+
+The core (grids, planners, curve analysis, selection, schedules) needs NumPy only; plotting,
+the CLI and framework adapters load their libraries when used.
+"""
+
+from .analysis import read_curve, read_curves
+from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,
+                     LrscoutError, ResultsFileError)
+from .grids import check_grid, log_grid
+from .planners import AdaptivePlanner, FixedGrid, Planner
+from .problem import DivergencePruner, Problem
+from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
+from .result import SweepResult
+from .selection import choose
+from .sweep import BatchDone, sweep
+from .thresholds import Thresholds
+from .types import Candidate, Decision, DecisionStatus, Evidence, Trace, Verdict, VerdictKind
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "CallableProblem", "Candidate",
+    "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "FixedGrid",
+    "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
+    "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
+    "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",
+    "log_grid", "read_curve", "read_curves", "sweep",
+]

@@ -1,0 +1,299 @@
+"""Reading loss curves: one curve in, one ``Verdict`` with its evidence out. Pure NumPy.
+
+How a curve is read (``read_curve``), in order; the first rule that fires decides:
+
+1. **Non-finite.** A NaN/inf loss is ``diverged``, unless the curve had first made a clear gain
+   (its smoothed level fell by ``clear_gain``), in which case it is ``unstable``: it learned,
+   then blew up.
+2. **Explosion or rise.** Let ``start`` be the loss at the shared starting point (step 0). A
+   peak of ``diverge_ratio`` x start, or an end ``rise_ratio`` x above start on a mostly rising
+   trend, without a clear gain first, is ``diverged``. After a clear gain, giving back
+   ``rebound`` of it (or such a peak) is ``unstable``.
+3. **Saw-tooth or zigzag.** The curve is split into a trend (a triangular moving average of
+   the log-loss, window about a tenth of the curve) and a residual. Mini-batch noise leaves a
+   residual with lag-1 autocorrelation near 0 and steps that flip direction about 2/3 of the
+   time; a saw-tooth (too high a rate overshooting back and forth) has autocorrelation near -1
+   and flips almost every step. The curve is ``oscillating`` when the autocorrelation is at or
+   below ``sawtooth_autocorr``, the flip rate at or above ``sawtooth_alternation`` and the
+   residual's rms at least ``sawtooth_amplitude`` of the loss level. When the problem reports
+   the cosine between consecutive parameter updates, a median at or below ``zigzag_cosine``
+   (each step undoing part of the last: overshooting across the valley) is ``oscillating`` too,
+   even while the loss still falls.
+4. **Flat.** A relative decrease (start to the mean of the last tenth) below
+   ``too_slow_decrease`` is ``too_slow``.
+5. **Waves.** A trend whose downward moves are less than ``mostly_monotonic`` of all its
+   moves rises almost as much as it falls: ``oscillating``.
+6. Otherwise ``good``.
+
+Noise is never read as oscillation by amplitude alone: a noisy but clearly falling curve has
+a falling trend and a white residual, so it passes rules 3 and 5.
+
+``read_curves`` reads a sweep: each curve alone, then one comparison across candidates that a
+single curve cannot make. A stable curve that made less than ``slow_fraction`` of the progress
+(log-decrease) of the best stable candidate in the same window is ``too_slow``: x10 below a
+rate that works, a curve makes about a tenth of its progress, which a reader sees as "barely
+moves" next to it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .thresholds import DEFAULT_THRESHOLDS, Thresholds
+from .types import Evidence, Trace, Verdict, VerdictKind
+
+_TINY = 1e-300
+
+
+def smoothing_window(n: int) -> int:
+    """Odd window of about a tenth of the curve, at least 3 and at most 31 steps."""
+    w = max(3, min(31, n // 10))
+    return w if w % 2 else w + 1
+
+
+def trend(values: np.ndarray) -> np.ndarray:
+    """Triangular moving average with shrinking windows at the edges.
+
+    A triangular kernel suppresses a period-2 saw-tooth far better than a box of the same
+    width, so the saw-tooth stays in the residual where it can be measured.
+    """
+    n = values.size
+    if n < 3:
+        return values.astype(np.float64, copy=True)
+    half = smoothing_window(n) // 2
+    kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
+    padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
+    weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
+    num = np.convolve(padded, kernel, mode="valid")
+    den = np.convolve(weight, kernel, mode="valid")
+    return num / den
+
+
+def _log_level(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Work on log-loss when every value is positive (scale-free residuals), else raw."""
+    if values.size and np.all(values > 0):
+        return np.log(values), True
+    return values.astype(np.float64, copy=True), False
+
+
+def _autocorr_lag1(residual: np.ndarray) -> float:
+    if residual.size < 4:
+        return 0.0
+    r = residual - residual.mean()
+    denom = float(np.dot(r, r))
+    if denom <= _TINY:
+        return 0.0
+    return float(np.dot(r[1:], r[:-1]) / denom)
+
+
+def _alternation(values: np.ndarray) -> float:
+    """Fraction of consecutive non-zero step differences whose sign flips."""
+    d = np.diff(values)
+    d = d[d != 0]
+    if d.size < 2:
+        return 0.0
+    return float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
+
+
+def _blocks(level: np.ndarray) -> tuple[np.ndarray, int]:
+    """Means of about eight consecutive blocks: a coarse trend whose noise is easy to bound."""
+    size = max(1, level.size // 8)
+    count = max(1, level.size // size)
+    return np.array([b.mean() for b in np.array_split(level, count)]), size
+
+
+def _noise(residual: np.ndarray) -> float:
+    """Robust per-step noise: 1.4826 x median absolute deviation of the residual."""
+    if residual.size < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(residual - np.median(residual))))
+
+
+def _monotonicity(blocks: np.ndarray, tolerance: float) -> float:
+    """Downward share of the coarse trend's movement, ignoring moves within ``tolerance``.
+
+    1 = only falls (or no move beyond noise), 0.5 = rises as much as it falls, 0 = only rises.
+    """
+    d = np.diff(blocks)
+    down = float(np.clip(-d - tolerance, 0, None).sum())
+    up = float(np.clip(d - tolerance, 0, None).sum())
+    total = down + up
+    return 1.0 if total <= _TINY else down / total
+
+
+def progress(start: float, end: float) -> float:
+    """Log-decrease from start to end (natural log); relative decrease when not both positive."""
+    if start > 0 and end > 0:
+        return math.log(start / end)
+    scale = abs(start) if start != 0 else 1.0
+    return (start - end) / scale
+
+
+def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
+              significance: float) -> tuple[Evidence, bool]:
+    """Measure a curve; also say whether its decrease stands out from its own noise."""
+    finite_mask = np.isfinite(losses)
+    first_bad = None if finite_mask.all() else int(np.argmin(finite_mask))
+    x = losses[:first_bad] if first_bad is not None else losses
+    n = x.size
+    cosine = None
+    if update_cosine is not None:
+        finite_cos = update_cosine[np.isfinite(update_cosine)]
+        if finite_cos.size:
+            cosine = float(np.median(finite_cos))
+    if n == 0:
+        nan = math.nan
+        return Evidence(0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+                        first_nonfinite=first_bad, update_cosine=cosine), False
+    level, logged = _log_level(x)
+    unlog = np.exp if logged else (lambda v: v)
+    residual = level - trend(level)
+    noise = _noise(residual)
+    blocks, size = _blocks(level)
+    block_tol = significance * noise * math.sqrt(2.0 / size)   # two block means differing by chance
+
+    start = float(x[0])
+    tail = max(1, n // 10)
+    end = float(x[-tail:].mean())
+    best_j = int(np.argmin(blocks))
+    best = float(min(unlog(blocks[best_j]), start))
+    scale = abs(start) if start != 0 else 1.0
+    gain = start - best
+    after = blocks[best_j:]
+    rise = float(unlog(max(after.max() - block_tol, blocks[best_j]))) - float(unlog(blocks[best_j]))
+    rebound = rise / gain if gain > 1e-12 * scale else 0.0
+    wiggle = float(np.sqrt(np.mean(residual**2)))
+    if not logged:
+        wiggle /= max(abs(float(np.mean(x))), _TINY)
+        noise_rel = noise / max(abs(float(np.mean(x))), _TINY)
+    else:
+        noise_rel = noise
+    # the decrease is real when the start (one sample) or the first block stands clear of the end
+    first_to_last = blocks[0] - blocks[-1] > block_tol
+    start_to_end = level[0] - np.mean(level[-tail:]) > significance * noise * math.sqrt(1.0 + 1.0 / tail)
+    evidence = Evidence(
+        steps=n,
+        start_loss=start,
+        end_loss=end,
+        best_loss=best,
+        relative_decrease=(start - end) / scale,
+        progress=progress(start, end),
+        monotonicity=_monotonicity(blocks, block_tol),
+        alternation=_alternation(x),
+        residual_autocorr=_autocorr_lag1(residual),
+        wiggle=wiggle,
+        noise=noise_rel,
+        peak_ratio=float(np.max(x) / start) if start > 0 else math.nan,
+        rebound=rebound,
+        first_nonfinite=first_bad,
+        update_cosine=cosine,
+    )
+    return evidence, bool(first_to_last or start_to_end)
+
+
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:.0f}%"
+
+
+def read_curve(
+    losses: Sequence[float] | np.ndarray,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    update_cosine: Sequence[float] | np.ndarray | None = None,
+) -> Verdict:
+    """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data."""
+    t = thresholds
+    x = np.asarray(losses, dtype=np.float64).ravel()
+    cos = None if update_cosine is None else np.asarray(update_cosine, dtype=np.float64).ravel()
+    ev, significant = _evidence(x, cos, t.significance)
+    K = VerdictKind
+
+    if ev.steps == 0:
+        if ev.first_nonfinite == 0:
+            return Verdict(K.DIVERGED, "the loss was NaN/inf from the first step", ev)
+        return Verdict(K.TOO_SLOW, "no loss was recorded, so no progress can be seen", ev)
+
+    start = ev.start_loss
+    scale = abs(start) if start != 0 else 1.0
+    clear_gain = (start - ev.best_loss) / scale >= t.clear_gain
+    gain_text = f"fell {_pct((start - ev.best_loss) / scale)}"
+
+    # 1. non-finite
+    if ev.first_nonfinite is not None:
+        if clear_gain:
+            return Verdict(K.UNSTABLE, f"{gain_text}, then the loss became NaN/inf at step "
+                                       f"{ev.first_nonfinite}: borderline, lower it or warm up", ev)
+        return Verdict(K.DIVERGED, f"the loss became NaN/inf at step {ev.first_nonfinite}", ev)
+
+    # 2. explosion or sustained rise
+    peak = float(np.max(x))
+    exploded = peak - start >= (t.diverge_ratio - 1.0) * scale
+    rising = (ev.end_loss - start) >= (t.rise_ratio - 1.0) * scale and ev.monotonicity <= 0.3
+    if clear_gain and (ev.rebound >= t.rebound or exploded):
+        return Verdict(K.UNSTABLE, f"{gain_text}, then rose back "
+                                   f"{_pct(min(ev.rebound, 99.99))} of that gain "
+                                   f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up", ev)
+    if exploded:
+        return Verdict(K.DIVERGED, f"the loss exploded to {peak / scale:.3g}x its start", ev)
+    if rising:
+        return Verdict(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start "
+                                   "and kept rising", ev)
+
+    # 3. saw-tooth or zigzag
+    if (ev.residual_autocorr <= t.sawtooth_autocorr and ev.alternation >= t.sawtooth_alternation
+            and ev.wiggle >= t.sawtooth_amplitude):
+        return Verdict(K.OSCILLATING, f"saw-tooth: the loss flips direction on {_pct(ev.alternation)} "
+                                      f"of steps (lag-1 autocorrelation {ev.residual_autocorr:.2f}, "
+                                      f"wiggle {_pct(ev.wiggle)} of the level)", ev)
+    if ev.update_cosine is not None and ev.update_cosine <= t.zigzag_cosine:
+        return Verdict(K.OSCILLATING, "zigzag: consecutive updates point back and forth "
+                                      f"(median cosine {ev.update_cosine:.2f}), each step "
+                                      "overshooting across the valley", ev)
+
+    # 4. flat
+    if ev.relative_decrease < t.too_slow_decrease:
+        moved = "fell only" if ev.relative_decrease >= 0 else "rose"
+        return Verdict(K.TOO_SLOW, f"almost flat: the loss {moved} {_pct(abs(ev.relative_decrease))} "
+                                   f"in {ev.steps} steps", ev)
+    if not significant:
+        return Verdict(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease is within "
+                                   f"the step-to-step noise ({_pct(ev.noise)})", ev)
+
+    # 5. waves
+    if ev.monotonicity < t.mostly_monotonic:
+        return Verdict(K.OSCILLATING, "the smoothed loss rises almost as much as it falls "
+                                      f"(only {_pct(ev.monotonicity)} of its movement is downward)", ev)
+
+    return Verdict(K.GOOD, f"falls {_pct(ev.relative_decrease)} in {ev.steps} steps, "
+                           f"{_pct(ev.monotonicity)} of its movement downward", ev)
+
+
+def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Verdict]:
+    """Read every trace of a sweep, then mark stable curves far behind the best as too slow."""
+    verdicts: list[Verdict] = []
+    for trace in traces:
+        if trace.error is not None:
+            verdicts.append(Verdict(VerdictKind.FAILED, f"training raised: {trace.error}"))
+        else:
+            verdicts.append(read_curve(trace.train_loss, thresholds, update_cosine=trace.update_cosine))
+    good = [(i, v.evidence.progress) for i, v in enumerate(verdicts)
+            if v.kind is VerdictKind.GOOD and v.evidence is not None and math.isfinite(v.evidence.progress)]
+    if not good:
+        return verdicts
+    best_i, best_progress = max(good, key=lambda item: item[1])
+    if best_progress <= 0:
+        return verdicts
+    for i, p in good:
+        if p < thresholds.slow_fraction * best_progress:
+            ev = verdicts[i].evidence
+            verdicts[i] = Verdict(
+                VerdictKind.TOO_SLOW,
+                f"too slow next to lr {traces[best_i].lr:.3g}: made {_pct(p / best_progress)} of its "
+                f"progress in the same {ev.steps if ev else 0} steps (fell {_pct(ev.relative_decrease)})"
+                if ev else "too slow next to the best stable candidate",
+                ev,
+            )
+    return verdicts

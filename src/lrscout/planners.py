@@ -1,0 +1,139 @@
+"""Planners propose the next learning rates from the results so far (ask/tell).
+
+The runner executes whatever a planner asks for; the planner never trains and the runner
+never decides, so the same plan runs inline, on a process pool or on a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from ._validation import finite_real, positive_int
+from .grids import check_grid
+from .types import Candidate, VerdictKind
+
+
+class Planner(Protocol):
+    def ask(self) -> tuple[float, ...]:
+        """The next batch of learning rates to run; empty when the plan is complete."""
+
+    def tell(self, candidates: Sequence[Candidate]) -> None:
+        """Every candidate run so far, with verdicts read across the whole sweep."""
+
+
+class FixedGrid:
+    """Run exactly the given learning rates, in one batch (``--lrs``)."""
+
+    def __init__(self, lrs: Sequence[float]) -> None:
+        self.lrs = check_grid(lrs)
+        self._asked = False
+
+    def ask(self) -> tuple[float, ...]:
+        if self._asked:
+            return ()
+        self._asked = True
+        return self.lrs
+
+    def tell(self, candidates: Sequence[Candidate]) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f"FixedGrid({list(self.lrs)})"
+
+
+def _r(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+class AdaptivePlanner:
+    """The seeds' workflow: start small, go up by x10 until curves stop being good, refine by x3.
+
+    1. Ask for the ladder ``start, start*10, ...`` (``decades`` rungs; 1e-4 ... 1 by default).
+    2. Going up: while no candidate above the largest stable one is too high, ask for the next
+       two rungs; stop after two consecutive too-high ones (or at ``max_lr``).
+    3. Going down: while the smallest candidate is too high, ask for a rung below (down to
+       ``min_lr``); when it is already good (too fast to show the slow side), one more rung.
+    4. Refining: ask for ``refine`` x the largest good rate while the gap to the first bad one
+       above it is wider than that step (the 1-3-10 ladder).
+    Stops at ``max_candidates``.
+    """
+
+    def __init__(self, start: float = 1e-4, *, factor: float = 10.0, refine: float = 3.0,
+                 decades: int = 5, min_lr: float = 1e-8, max_lr: float = 1e3,
+                 max_candidates: int = 16) -> None:
+        self.start = finite_real("start", start, low=0.0, low_open=True)
+        self.factor = finite_real("factor", factor, low=1.0, low_open=True)
+        self.refine = finite_real("refine", refine, low=1.0, high=self.factor, low_open=True, high_open=True)
+        self.decades = positive_int("decades", decades)
+        self.min_lr = finite_real("min_lr", min_lr, low=0.0, low_open=True)
+        self.max_lr = finite_real("max_lr", max_lr, low=self.start)
+        self.max_candidates = positive_int("max_candidates", max_candidates, minimum=2)
+        self._candidates: list[Candidate] = []
+        self._asked: set[float] = set()
+        self._went_below_good = False
+
+    def __repr__(self) -> str:
+        return (f"AdaptivePlanner(start={self.start:g}, factor={self.factor:g}, refine={self.refine:g}, "
+                f"decades={self.decades}, min_lr={self.min_lr:g}, max_lr={self.max_lr:g}, "
+                f"max_candidates={self.max_candidates})")
+
+    def tell(self, candidates: Sequence[Candidate]) -> None:
+        self._candidates = sorted(candidates, key=lambda c: c.lr)
+
+    def ask(self) -> tuple[float, ...]:
+        if not self._asked:
+            ladder = [_r(self.start * self.factor ** k) for k in range(self.decades)]
+            return self._take([lr for lr in ladder if lr <= self.max_lr] or [self.start])
+        budget = self.max_candidates - len(self._asked)
+        if budget <= 0 or not self._candidates:
+            return ()
+        return self._take(self._next()[:budget])
+
+    def _take(self, lrs: list[float]) -> tuple[float, ...]:
+        fresh = [lr for lr in lrs if lr not in self._asked]
+        self._asked.update(fresh)
+        return tuple(fresh)
+
+    def _next(self) -> list[float]:
+        cs = self._candidates
+        kinds = [c.kind for c in cs]
+        bad = [k.is_too_high or k is VerdictKind.FAILED for k in kinds]
+
+        # going down: the smallest is too high, or already good (the slow side is unseen)
+        smallest = cs[0]
+        below = _r(smallest.lr / self.factor)
+        if below >= self.min_lr:
+            if bad[0]:
+                return [below]
+            if kinds[0] is VerdictKind.GOOD and not self._went_below_good:
+                self._went_below_good = True
+                return [below]
+
+        # going up: until two too-high rungs stand above the largest stable one
+        stable = [i for i, k in enumerate(kinds) if k.is_stable]
+        if stable:
+            above = len(cs) - 1 - stable[-1]  # every candidate above the largest stable is too high
+            if above < 2:
+                nxt = [_r(cs[-1].lr * self.factor ** k) for k in range(1, 3 - above)]
+                nxt = [lr for lr in nxt if lr <= self.max_lr]
+                if nxt:
+                    return nxt
+
+        # refining: between the largest good and the first too-high rate above it
+        good = [i for i, k in enumerate(kinds) if k is VerdictKind.GOOD]
+        if good:
+            lo_i = good[-1]
+        else:
+            slow = [i for i, k in enumerate(kinds) if k is VerdictKind.TOO_SLOW]
+            if not slow:
+                return []
+            lo_i = slow[-1]
+        hi_i = next((i for i in range(lo_i + 1, len(cs)) if bad[i]), None)
+        if hi_i is None:
+            return []
+        lo, hi = cs[lo_i].lr, cs[hi_i].lr
+        if hi / lo > self.refine * 1.2:
+            candidate = _r(lo * self.refine)
+            if candidate < hi:
+                return [candidate]
+        return []

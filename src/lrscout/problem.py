@@ -1,0 +1,51 @@
+"""What the sweep needs from a training setup: the ``Problem`` protocol and the pruning rule.
+
+A problem trains K candidates from one shared initial state for N steps, the same batches in
+the same order for each, and reports a ``Trace`` per learning rate. Training twice with the
+same learning rates gives the same traces, whichever batch of a plan a rate arrives in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ._validation import finite_real
+from .types import Trace
+
+
+@dataclass(frozen=True)
+class DivergencePruner:
+    """Stop a candidate once its loss is NaN/inf or ``ratio`` x its starting loss.
+
+    Such a curve has clearly diverged (or exploded after a gain); training it further only
+    costs time. The steps it used are recorded in its trace.
+    """
+
+    ratio: float = 10.0
+
+    def __post_init__(self) -> None:
+        finite_real("prune ratio", self.ratio, low=1.0, low_open=True)
+
+    def should_stop(self, start: np.ndarray, loss: np.ndarray) -> np.ndarray:
+        """Element-wise: which candidates (start loss, current loss) to stop now."""
+        start = np.asarray(start, dtype=np.float64)
+        loss = np.asarray(loss, dtype=np.float64)
+        scale = np.where(start != 0, np.abs(start), 1.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return ~np.isfinite(loss) | (loss - start >= (self.ratio - 1.0) * scale)
+
+    def stop_one(self, start: float, loss: float) -> bool:
+        return bool(self.should_stop(np.array([start]), np.array([loss]))[0]) if math.isfinite(start) else True
+
+
+@runtime_checkable
+class Problem(Protocol):
+    def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
+        """Train one candidate per learning rate for ``steps`` steps from the shared start."""
+
+    def describe(self) -> Mapping[str, Any]:
+        """JSON-able description of the problem for the results' ``config``."""

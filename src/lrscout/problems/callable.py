@@ -1,0 +1,86 @@
+"""A plain callable as a problem: ``train(lr, steps) -> per-step losses``, for any framework.
+
+JAX, Keras or scikit-learn users get the sweep, the verdicts and the choice without an
+adapter. The callable must start from the same initial state on every call (build the model
+inside it). It may return:
+
+- a sequence of per-step training losses;
+- a pair ``(losses, val_loss)``;
+- a mapping with ``"train_loss"`` and optionally ``"val_loss"``.
+
+If it accepts a keyword argument ``should_stop``, it is given a function
+``should_stop(loss) -> bool`` to call after each step, so a diverging candidate can be
+stopped early; otherwise the curve is cut where it would have been pruned. An exception
+records that candidate as failed, and the sweep goes on with the others.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .._validation import positive_int
+from ..errors import InvalidConfigError
+from ..problem import DivergencePruner
+from ..types import Trace
+
+
+class CallableProblem:
+    def __init__(self, train_fn: Callable[..., Any], *, name: str | None = None) -> None:
+        if not callable(train_fn):
+            raise InvalidConfigError(f"train_fn must be callable as train_fn(lr, steps), got {train_fn!r}")
+        self.train_fn = train_fn
+        self.name = name or getattr(train_fn, "__name__", type(train_fn).__name__)
+        try:
+            params = inspect.signature(train_fn).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._takes_should_stop = "should_stop" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+    def describe(self) -> Mapping[str, Any]:
+        return {"problem": "callable", "model": self.name}
+
+    def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
+        steps = positive_int("steps", steps)
+        return [self._train_one(float(lr), steps, pruner) for lr in lrs]
+
+    def _train_one(self, lr: float, steps: int, pruner: DivergencePruner | None) -> Trace:
+        seen: list[float] = []
+
+        def should_stop(loss: float) -> bool:
+            seen.append(float(loss))
+            return pruner.stop_one(seen[0], float(loss)) if pruner else not math.isfinite(float(loss))
+
+        try:
+            out = self.train_fn(lr, steps, should_stop=should_stop) if self._takes_should_stop \
+                else self.train_fn(lr, steps)
+            losses, val = _unpack(out)
+        except Exception as exc:  # a user's training code failing is a result, not a crash
+            return Trace(lr=lr, train_loss=np.array(seen), error=f"{type(exc).__name__}: {exc}")
+        used = losses.size
+        if pruner is not None and used:
+            stops = pruner.should_stop(np.full(used, losses[0]), losses)
+            if stops.any():
+                used = int(np.argmax(stops)) + 1
+        pruned = used < losses.size or (used < steps and used > 0 and not np.isfinite(losses[used - 1]))
+        return Trace(lr=lr, train_loss=losses[:used], val_loss=None if pruned else val, pruned=pruned)
+
+
+def _unpack(out: Any) -> tuple[np.ndarray, float | None]:
+    val = None
+    if isinstance(out, Mapping):
+        if "train_loss" not in out:
+            raise InvalidConfigError("train_fn returned a mapping without 'train_loss'")
+        losses, val = out["train_loss"], out.get("val_loss")
+    elif isinstance(out, tuple) and len(out) == 2 and np.ndim(out[1]) == 0:
+        losses, val = out
+    else:
+        losses = out
+    arr = np.asarray(losses, dtype=np.float64)
+    if arr.ndim != 1:
+        raise InvalidConfigError(f"train_fn must return a 1-D sequence of per-step losses, got shape {arr.shape}")
+    return arr, None if val is None else float(val)

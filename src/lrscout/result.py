@@ -1,0 +1,150 @@
+"""``SweepResult``: everything a sweep found, frozen, with a lossless JSON round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ResultsFileError
+from .thresholds import Thresholds
+from .types import Candidate, Decision, VerdictKind
+
+SCHEMA = "lrscout.sweep/1"
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Candidates sorted by learning rate, the decision with its reasons, and how it was run.
+
+    ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
+    values; ``rounds`` lists the learning rates each planner round asked for, in order.
+    """
+
+    candidates: tuple[Candidate, ...]
+    decision: Decision
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    rounds: tuple[tuple[float, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
+        object.__setattr__(self, "config", dict(self.config))
+        object.__setattr__(self, "rounds", tuple(tuple(float(x) for x in r) for r in self.rounds))
+
+    @property
+    def chosen_lr(self) -> float | None:
+        return self.decision.lr
+
+    @property
+    def lrs(self) -> tuple[float, ...]:
+        return tuple(c.lr for c in self.candidates)
+
+    def candidate(self, lr: float) -> Candidate:
+        """The candidate run at ``lr`` (relative tolerance 1e-9)."""
+        for c in self.candidates:
+            if abs(c.lr - lr) <= 1e-9 * max(abs(lr), 1e-300):
+                return c
+        raise KeyError(f"no candidate at lr {lr:g}; the sweep ran {', '.join(f'{x:g}' for x in self.lrs)}")
+
+    def verdicts(self) -> dict[float, VerdictKind]:
+        return {c.lr: c.kind for c in self.candidates}
+
+    def summary(self) -> str:
+        """A plain-text table and the decision (the CLI prints a coloured version)."""
+        lines = [f"{'lr':>10}  {'verdict':<12} {'steps':>5}  {'final loss':>11}  {'val loss':>10}  reason"]
+        for c in self.candidates:
+            mark = "*" if self.chosen_lr is not None and c.lr == self.chosen_lr else " "
+            fin = c.final_train_loss
+            val = c.val_loss
+            lines.append(f"{mark}{c.lr:>9.3g}  {c.kind.value:<12} {c.steps_used:>5}  "
+                         f"{'-' if fin is None else f'{fin:.4g}':>11}  "
+                         f"{'-' if val is None else f'{val:.4g}':>10}  {c.verdict.reason}")
+        d = self.decision
+        lines.append("")
+        lines.append(f"chosen learning rate: {d.lr:g}" if d.chosen else "no learning rate chosen")
+        lines += [f"  - {r}" for r in d.reasons]
+        lines += [f"  > {a}" for a in d.advice]
+        return "\n".join(lines)
+
+    # serialisation -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {
+            "schema": SCHEMA,
+            "lrscout_version": __version__,
+            "decision": self.decision.to_dict(),
+            "candidates": [c.to_dict() for c in self.candidates],
+            "thresholds": self.thresholds.to_dict(),
+            "config": dict(self.config),
+            "rounds": [list(r) for r in self.rounds],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SweepResult":
+        if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+            found = data.get("schema") if isinstance(data, Mapping) else type(data).__name__
+            raise ResultsFileError(f"not an lrscout sweep result (schema {found!r}, expected {SCHEMA!r})")
+        try:
+            return cls(
+                candidates=tuple(Candidate.from_dict(c) for c in data["candidates"]),
+                decision=Decision.from_dict(data["decision"]),
+                thresholds=Thresholds.from_dict(data.get("thresholds", {})),
+                config=data.get("config", {}),
+                rounds=tuple(tuple(r) for r in data.get("rounds", ())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsFileError(f"malformed lrscout sweep result: {exc}") from exc
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SweepResult":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ResultsFileError(f"results are not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write JSON atomically: a crash leaves the old file or the new one, never half of one."""
+        return write_atomic(Path(path), self.to_json(indent=1))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "SweepResult":
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ResultsFileError(f"cannot read results file {str(p)!r}: {exc.strerror or exc}") from exc
+        return cls.from_json(text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SweepResult) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path

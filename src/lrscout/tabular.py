@@ -1,0 +1,34 @@
+"""Sweeping a table with a built-in model: the path behind ``lrscout sweep DATA.csv``."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from .data.prepare import Dataset, prepare
+from .data.table import Table, read_csv
+from .problems.numpy_models import LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
+from .result import SweepResult
+from .sweep import BatchDone, sweep
+from .thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+
+def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: float = 0.0,
+                seed: int = 0) -> NumpyProblem:
+    model = {"linear": LinearRegression(), "logistic": LogisticRegression()}.get(dataset.task) \
+        or SoftmaxRegression(n_classes=len(dataset.classes))
+    return NumpyProblem(model, dataset.X_train, dataset.y_train, X_val=dataset.X_val, y_val=dataset.y_val,
+                        batch_size=batch_size, momentum=momentum, seed=seed)
+
+
+def sweep_table(data: Table | str, target: str, *, model: str | None = None,
+                features: Sequence[str] | None = None, scale: str = "none", val_fraction: float = 0.2,
+                lrs: Sequence[float] | None = None, steps: int = 100, batch_size: int | None = None,
+                momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                on_batch: Callable[[BatchDone], None] | None = None) -> SweepResult:
+    """Read (if a path), check, split and scale a table, then sweep a built-in model on it."""
+    table = read_csv(data) if isinstance(data, str) else data
+    dataset = prepare(table, target, model=model, features=features, scale=scale,
+                      val_fraction=val_fraction, seed=seed)
+    problem = problem_for(dataset, batch_size=batch_size, momentum=momentum, seed=seed)
+    config = {"data": table.name, "val_fraction": val_fraction, **dataset.describe()}
+    return sweep(problem, lrs, steps, thresholds=thresholds, on_batch=on_batch, config=config)

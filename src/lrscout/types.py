@@ -1,0 +1,284 @@
+"""The values that flow through a sweep: what a problem reports, what analysis concludes.
+
+All are frozen dataclasses that carry their evidence as numbers and a human reason, so every
+decision can be explained, serialised (``to_dict``/``from_dict``) and tested.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from enum import Enum
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+
+class VerdictKind(str, Enum):
+    """What a loss curve says about its learning rate."""
+
+    GOOD = "good"                 # smooth, fast, mostly monotonic drop
+    TOO_SLOW = "too_slow"         # almost flat: too low
+    OSCILLATING = "oscillating"   # saw-tooth or zigzag: too high
+    UNSTABLE = "unstable"         # gain, then explosion: borderline
+    DIVERGED = "diverged"         # NaN/inf or cost exploding: far too high
+    FAILED = "failed"             # training raised; nothing to read
+
+    @property
+    def is_stable(self) -> bool:
+        """Stable curves are the ones a learning rate may be chosen from, or below."""
+        return self in (VerdictKind.GOOD, VerdictKind.TOO_SLOW)
+
+    @property
+    def is_too_high(self) -> bool:
+        return self in (VerdictKind.OSCILLATING, VerdictKind.UNSTABLE, VerdictKind.DIVERGED)
+
+
+def _float_or_none(value: float | None) -> float | None:
+    """JSON has no NaN/inf: non-finite numbers are stored as null."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _array_to_list(values: np.ndarray | None) -> list[float | None] | None:
+    if values is None:
+        return None
+    return [_float_or_none(v) for v in values.tolist()]
+
+
+def _array_from_list(values: Sequence[float | None] | None) -> np.ndarray | None:
+    if values is None:
+        return None
+    return _frozen_array([math.nan if v is None else v for v in values])
+
+
+def _frozen_array(values: Any) -> np.ndarray:
+    array = np.array(values, dtype=np.float64).ravel()
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The numbers a verdict rests on; ``lrscout.analysis`` documents each measurement."""
+
+    steps: int
+    start_loss: float
+    end_loss: float
+    best_loss: float
+    relative_decrease: float
+    progress: float
+    monotonicity: float
+    alternation: float
+    residual_autocorr: float
+    wiggle: float
+    noise: float
+    peak_ratio: float
+    rebound: float
+    first_nonfinite: int | None = None
+    update_cosine: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value if isinstance(value, int) or value is None else _float_or_none(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Evidence":
+        kwargs = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name in ("steps", "first_nonfinite"):
+                kwargs[f.name] = value
+            elif f.name == "update_cosine":
+                kwargs[f.name] = None if value is None else float(value)
+            else:
+                kwargs[f.name] = math.nan if value is None else float(value)
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A curve's reading: its kind, one human sentence, and the numbers behind it."""
+
+    kind: VerdictKind
+    reason: str
+    evidence: Evidence | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "evidence": None if self.evidence is None else self.evidence.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Verdict":
+        evidence = data.get("evidence")
+        return cls(
+            kind=VerdictKind(data["kind"]),
+            reason=str(data["reason"]),
+            evidence=None if evidence is None else Evidence.from_dict(evidence),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """What a problem reports for one learning rate after a short training window.
+
+    ``train_loss[t]`` is the training loss at step ``t`` before that step's update, so
+    ``train_loss[0]`` is the loss at the shared starting point. ``steps_used`` is shorter than
+    the window when the candidate was pruned (``pruned``) or failed (``error``).
+    """
+
+    lr: float
+    train_loss: np.ndarray
+    val_loss: float | None = None
+    grad_norm: np.ndarray | None = None
+    update_cosine: np.ndarray | None = None
+    pruned: bool = False
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lr", float(self.lr))
+        object.__setattr__(self, "train_loss", _frozen_array(self.train_loss))
+        for name in ("grad_norm", "update_cosine"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _frozen_array(value))
+        if self.val_loss is not None:
+            object.__setattr__(self, "val_loss", float(self.val_loss))
+
+    @property
+    def steps_used(self) -> int:
+        return int(self.train_loss.size)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One learning rate of a sweep: its trace and the verdict read from it."""
+
+    trace: Trace
+    verdict: Verdict
+
+    @property
+    def lr(self) -> float:
+        return self.trace.lr
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        return self.trace.train_loss
+
+    @property
+    def val_loss(self) -> float | None:
+        return self.trace.val_loss
+
+    @property
+    def steps_used(self) -> int:
+        return self.trace.steps_used
+
+    @property
+    def kind(self) -> VerdictKind:
+        return self.verdict.kind
+
+    @property
+    def final_train_loss(self) -> float | None:
+        """Mean of the last few finite training losses (a noise-robust end level)."""
+        finite = self.train_loss[np.isfinite(self.train_loss)]
+        if finite.size == 0:
+            return None
+        tail = max(1, min(finite.size, self.train_loss.size // 10 or 1))
+        return float(finite[-tail:].mean())
+
+    def to_dict(self) -> dict[str, Any]:
+        t = self.trace
+        return {
+            "lr": t.lr,
+            "train_loss": _array_to_list(t.train_loss),
+            "val_loss": _float_or_none(t.val_loss),
+            "val_loss_nonfinite": t.val_loss is not None and not math.isfinite(t.val_loss),
+            "grad_norm": _array_to_list(t.grad_norm),
+            "update_cosine": _array_to_list(t.update_cosine),
+            "pruned": t.pruned,
+            "error": t.error,
+            "verdict": self.verdict.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Candidate":
+        val = data.get("val_loss")
+        if val is None and data.get("val_loss_nonfinite"):
+            val = math.inf
+        trace = Trace(
+            lr=float(data["lr"]),
+            train_loss=_array_from_list(data["train_loss"]),
+            val_loss=val,
+            grad_norm=_array_from_list(data.get("grad_norm")),
+            update_cosine=_array_from_list(data.get("update_cosine")),
+            pruned=bool(data.get("pruned", False)),
+            error=data.get("error"),
+        )
+        return cls(trace=trace, verdict=Verdict.from_dict(data["verdict"]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class DecisionStatus(str, Enum):
+    CHOSEN = "chosen"
+    NO_GOOD_CANDIDATE = "no_good_candidate"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The chosen learning rate (or none), with the reasons and what to do next."""
+
+    status: DecisionStatus
+    lr: float | None
+    reasons: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
+    largest_good_lr: float | None = None
+
+    @property
+    def chosen(self) -> bool:
+        return self.status is DecisionStatus.CHOSEN
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "lr": self.lr,
+            "reasons": list(self.reasons),
+            "advice": list(self.advice),
+            "largest_good_lr": self.largest_good_lr,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Decision":
+        return cls(
+            status=DecisionStatus(data["status"]),
+            lr=None if data.get("lr") is None else float(data["lr"]),
+            reasons=tuple(data.get("reasons", ())),
+            advice=tuple(data.get("advice", ())),
+            largest_good_lr=None if data.get("largest_good_lr") is None else float(data["largest_good_lr"]),
+        )
+
+
+def replace_verdict(candidate: Candidate, verdict: Verdict) -> Candidate:
+    return replace(candidate, verdict=verdict)
+
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "DecisionStatus",
+    "Evidence",
+    "Trace",
+    "Verdict",
+    "VerdictKind",
+]
