@@ -4,6 +4,7 @@ The core (grids, planners, curve analysis, selection, schedules) needs NumPy onl
 the CLI and framework adapters load their libraries when used.
 """
 
+from ._version import __version__
 from .analysis import read_curve, read_curves
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,
                      LrscoutError, ResultsFileError)
@@ -17,7 +18,6 @@ from .sweep import BatchDone, sweep
 from .thresholds import Thresholds
 from .types import Candidate, Decision, DecisionStatus, Evidence, Trace, Verdict, VerdictKind
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "CallableProblem", "Candidate",

@@ -208,7 +208,8 @@ def read_curve(
     t = thresholds
     x = np.asarray(losses, dtype=np.float64).ravel()
     cos = None if update_cosine is None else np.asarray(update_cosine, dtype=np.float64).ravel()
-    ev, significant = _evidence(x, cos, t.significance)
+    with np.errstate(all="ignore"):  # extreme floats are data here, not errors
+        ev, significant = _evidence(x, cos, t.significance)
     K = VerdictKind
 
     if ev.steps == 0:

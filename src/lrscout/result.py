@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ._version import __version__
 from .errors import ResultsFileError
 from .thresholds import Thresholds
 from .types import Candidate, Decision, VerdictKind
@@ -72,8 +73,6 @@ class SweepResult:
 
     # serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        from . import __version__
-
         return {
             "schema": SCHEMA,
             "lrscout_version": __version__,

@@ -355,7 +355,7 @@ class CosineWarmRestarts(Schedule):
         if self.period_mult == 1:
             step %= length
         else:
-            while step > length:  # integer arithmetic: restarts land on exact steps
+            while step >= length:  # integer arithmetic: restarts land on exact steps
                 step -= length
                 length *= self.period_mult
         return _cosine(self.peak, self.floor, step / length)

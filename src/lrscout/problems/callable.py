@@ -50,10 +50,14 @@ class CallableProblem:
 
     def _train_one(self, lr: float, steps: int, pruner: DivergencePruner | None) -> Trace:
         seen: list[float] = []
+        told_to_stop = False
 
         def should_stop(loss: float) -> bool:
+            nonlocal told_to_stop
             seen.append(float(loss))
-            return pruner.stop_one(seen[0], float(loss)) if pruner else not math.isfinite(float(loss))
+            stop = pruner.stop_one(seen[0], float(loss)) if pruner else not math.isfinite(float(loss))
+            told_to_stop = told_to_stop or stop
+            return stop
 
         try:
             out = self.train_fn(lr, steps, should_stop=should_stop) if self._takes_should_stop \
@@ -66,7 +70,7 @@ class CallableProblem:
             stops = pruner.should_stop(np.full(used, losses[0]), losses)
             if stops.any():
                 used = int(np.argmax(stops)) + 1
-        pruned = used < losses.size or (used < steps and used > 0 and not np.isfinite(losses[used - 1]))
+        pruned = told_to_stop or used < losses.size
         return Trace(lr=lr, train_loss=losses[:used], val_loss=None if pruned else val, pruned=pruned)
 
 

@@ -1,0 +1,1 @@
+"""The ``lrscout`` command line: one module per command, loaded when that command runs."""

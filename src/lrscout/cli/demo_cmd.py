@@ -1,0 +1,44 @@
+"""``lrscout demo``: the seeds' housing example, as real runs."""
+
+from __future__ import annotations
+
+from ..data.housing import housing
+from ..report.plot import save_plot
+from ..report.terminal import print_result
+from ..tabular import sweep_table
+from .common import console, ensure_dir
+from .main import EXIT_OK
+
+SEEDS_GRID = (1e-3, 1e-2, 1e-1)
+STEPS = 200
+BATCH_SIZE = 32
+
+
+def demo_results():
+    """(title, result) for raw and standardized features on the seeds' grid."""
+    table = housing()
+    return [
+        (f"{label} features", sweep_table(table, "price", scale=scale, lrs=SEEDS_GRID, steps=STEPS,
+                                          batch_size=BATCH_SIZE))
+        for label, scale in (("raw", "none"), ("standardized", "standard"))
+    ]
+
+
+def run(out_dir: str, quiet: bool) -> int:
+    out = console()
+    folder = ensure_dir(out_dir)
+    if not quiet:
+        out.print("[bold]The seeds' housing example[/]: price from lot frontage and depth, linear regression, "
+                  f"mini-batch gradient descent (batch {BATCH_SIZE}, {STEPS} steps), "
+                  f"learning rates {', '.join(f'{x:g}' for x in SEEDS_GRID)}.\n")
+    results = demo_results()
+    for title, result in results:
+        result.save(folder / f"{title.split()[0]}.json")
+        if quiet:
+            out.print(f"{title}: chosen {result.chosen_lr:g}")
+        else:
+            print_result(result, out, title=title)
+            out.print()
+    plot = save_plot(results, folder / "demo.png")
+    out.print(f"curves written to {plot}; results to {folder / 'raw.json'} and {folder / 'standardized.json'}")
+    return EXIT_OK

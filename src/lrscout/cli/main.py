@@ -1,0 +1,78 @@
+"""Entry point: a click group whose commands import their heavy parts only when they run,
+so ``lrscout --help`` answers quickly. User mistakes exit 2 with one clear message."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_NO_CHOICE = 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lrscout")
+def cli() -> None:
+    """Find a good learning rate with short log-scale sweeps, and explain the loss curves.
+
+    Exit codes: 0 a learning rate was chosen, 2 bad input, 3 no candidate was good
+    (the advice says what to try).
+    """
+
+
+@cli.command("sweep")
+@click.argument("data", metavar="DATA.csv")
+@click.option("--target", "-t", required=True, help="Column to predict.")
+@click.option("--model", type=click.Choice(["linear", "logistic", "softmax"]), default=None,
+              help="Built-in model; inferred from the target when omitted.")
+@click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
+@click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
+@click.option("--steps", default=100, show_default=True, type=int, help="Training steps per candidate.")
+@click.option("--batch-size", default=None, type=int, help="Mini-batch size (default: full batch).")
+@click.option("--momentum", default=0.0, show_default=True, type=float, help="Heavy-ball momentum.")
+@click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
+              help="Feature scaling, fitted on the training split.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=float, help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the split and batch order.")
+@click.option("--json", "json_path", default=None, help="Write the full results as JSON here.")
+@click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
+def sweep_command(**options) -> None:
+    """Sweep learning rates for a built-in NumPy model on a CSV file."""
+    from .sweep_cmd import run
+
+    sys.exit(run(**options))
+
+
+@cli.command("demo")
+@click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the plot and JSON results.")
+@click.option("--quiet", "-q", is_flag=True, help="Print less.")
+def demo_command(out: str, quiet: bool) -> None:
+    """The seeds' housing example: raw features, then standardized."""
+    from .demo_cmd import run
+
+    sys.exit(run(out, quiet))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..errors import LrscoutError
+
+    try:
+        cli.main(args=argv, prog_name="lrscout", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except LrscoutError as exc:
+        click.echo(f"lrscout: error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

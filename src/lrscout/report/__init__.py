@@ -1,0 +1,1 @@
+"""Outputs: figure data (no drawing), matplotlib images, terminal tables."""

@@ -1,0 +1,168 @@
+"""Reading single curves: each verdict on a constructed curve, and properties on any input."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lrscout import Thresholds, Trace, VerdictKind, read_curve, read_curves
+
+K = VerdictKind
+t = np.arange(100)
+
+
+def test_smooth_exponential_drop_is_good():
+    v = read_curve(np.exp(-t / 20))
+    assert v.kind is K.GOOD
+    assert v.evidence.relative_decrease > 0.9
+    assert v.evidence.monotonicity == pytest.approx(1.0)
+    assert "falls" in v.reason
+
+
+def test_noisy_but_clearly_falling_curve_is_good_not_oscillating():
+    for seed in range(20):
+        noise = np.random.default_rng(seed).normal(0, 0.15, t.size)
+        v = read_curve(np.exp(-t / 25) * np.exp(noise))
+        assert v.kind is K.GOOD, (seed, v.reason)
+
+
+def test_sawtooth_curve_is_oscillating():
+    curve = 1.0 + 0.3 * (-1.0) ** t - 0.002 * t
+    v = read_curve(curve)
+    assert v.kind is K.OSCILLATING
+    assert v.evidence.residual_autocorr < -0.5
+    assert v.evidence.alternation > 0.9
+    assert "saw-tooth" in v.reason
+
+
+def test_sawtooth_around_a_falling_trend_is_oscillating():
+    curve = np.exp(-t / 50) * (1 + 0.2 * (-1.0) ** t)
+    assert read_curve(curve).kind is K.OSCILLATING
+
+
+def test_almost_flat_curve_is_too_slow():
+    v = read_curve(1.0 - 0.0001 * t)
+    assert v.kind is K.TOO_SLOW
+    assert v.evidence.relative_decrease < 0.02
+
+
+def test_constant_curve_is_too_slow():
+    assert read_curve(np.full(50, 3.0)).kind is K.TOO_SLOW
+
+
+def test_flat_noisy_curve_is_too_slow_not_oscillating():
+    for seed in range(20):
+        noise = np.random.default_rng(seed).normal(0, 0.25, t.size)
+        v = read_curve(np.exp(noise))
+        assert v.kind is K.TOO_SLOW, (seed, v.reason)
+
+
+def test_nan_from_the_start_is_diverged():
+    v = read_curve([math.nan, math.nan])
+    assert v.kind is K.DIVERGED
+    assert v.evidence.first_nonfinite == 0
+
+
+def test_inf_without_a_gain_first_is_diverged():
+    v = read_curve([1.0, 1.5, 4.0, math.inf])
+    assert v.kind is K.DIVERGED
+    assert "step 3" in v.reason
+
+
+def test_cost_exploding_far_above_its_start_is_diverged():
+    v = read_curve(1.0 * 1.5 ** np.arange(20))
+    assert v.kind is K.DIVERGED
+    assert v.evidence.peak_ratio > 10
+
+
+def test_explosion_after_an_initial_gain_is_unstable():
+    curve = np.concatenate([np.exp(-np.arange(40) / 10), 0.02 * 2.0 ** np.arange(20)])
+    v = read_curve(curve)
+    assert v.kind is K.UNSTABLE
+    assert v.evidence.rebound >= 0.5
+
+
+def test_nan_after_an_initial_gain_is_unstable():
+    curve = np.concatenate([np.exp(-np.arange(30) / 8), [5.0, math.nan]])
+    v = read_curve(curve)
+    assert v.kind is K.UNSTABLE
+    assert "NaN/inf at step 31" in v.reason
+
+
+def test_curve_of_length_one_is_too_slow():
+    v = read_curve([0.7])
+    assert v.kind is K.TOO_SLOW
+    assert v.evidence.steps == 1
+
+
+def test_empty_curve_is_too_slow_with_a_reason():
+    v = read_curve([])
+    assert v.kind is K.TOO_SLOW
+    assert "no loss" in v.reason
+
+
+def test_slow_waves_are_oscillating():
+    curve = 1.0 - 0.002 * t + 0.3 * np.sin(t / 4)
+    v = read_curve(curve)
+    assert v.kind is K.OSCILLATING
+
+
+def test_zigzagging_updates_are_oscillating_even_while_the_loss_falls():
+    cos = np.full(99, -0.9)
+    v = read_curve(np.exp(-t / 30), update_cosine=cos)
+    assert v.kind is K.OSCILLATING
+    assert v.evidence.update_cosine == pytest.approx(-0.9)
+    assert "zigzag" in v.reason
+
+
+def test_updates_that_agree_do_not_count_as_zigzag():
+    assert read_curve(np.exp(-t / 30), update_cosine=np.full(99, 0.8)).kind is K.GOOD
+
+
+def test_negative_losses_are_read_without_logs():
+    assert read_curve(-1.0 - np.log1p(t)).kind is K.GOOD  # e.g. a log-likelihood objective
+
+
+def test_thresholds_can_be_overridden():
+    curve = 1.0 - 0.004 * t  # falls 40%
+    assert read_curve(curve).kind is K.GOOD
+    assert read_curve(curve, Thresholds(too_slow_decrease=0.5)).kind is K.TOO_SLOW
+
+
+def test_invalid_thresholds_name_the_value():
+    with pytest.raises(ValueError, match="too_slow_decrease"):
+        Thresholds(too_slow_decrease=-1)
+
+
+def test_a_stable_curve_far_behind_the_best_is_too_slow():
+    fast = Trace(0.1, np.exp(-t / 10))
+    slow = Trace(0.001, np.exp(-t / 1000))  # falls 10%: good on its own, a tenth of the progress
+    verdicts = read_curves([slow, fast])
+    assert read_curve(slow.train_loss).kind is K.GOOD
+    assert verdicts[0].kind is K.TOO_SLOW
+    assert "too slow next to lr 0.1" in verdicts[0].reason
+    assert verdicts[1].kind is K.GOOD
+
+
+def test_a_failed_trace_is_failed():
+    v = read_curves([Trace(0.1, [], error="RuntimeError: boom")])[0]
+    assert v.kind is K.FAILED
+    assert "boom" in v.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(0, 200), elements=st.floats(allow_nan=True, allow_infinity=True)))
+def test_reading_any_float_array_never_raises(curve):
+    v = read_curve(curve)
+    assert v.kind in set(K)
+    assert isinstance(v.reason, str) and v.reason
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1e-6, 1e6), st.integers(20, 300))
+def test_verdict_does_not_depend_on_the_loss_scale(scale, n):
+    curve = np.exp(-np.arange(n) / (n / 5))
+    assert read_curve(curve).kind is read_curve(curve * scale).kind
