@@ -127,7 +127,7 @@ def _monotonicity(blocks: np.ndarray, tolerance: float) -> float:
 def progress(start: float, end: float) -> float:
     """Log-decrease from start to end (natural log); relative decrease when not both positive."""
     if start > 0 and end > 0:
-        return math.log(start / end)
+        return math.log(start) - math.log(end)
     scale = abs(start) if start != 0 else 1.0
     return (start - end) / scale
 
