@@ -33,7 +33,24 @@ def progress(enabled: bool, label: str) -> Iterator:
         yield on_batch
 
 
-def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | None, out) -> None:
+def check_outputs(json_path: str | None, plot_path: str | None) -> None:
+    """Reject unusable output paths before any training, so a typo costs nothing."""
+    from ..errors import InvalidConfigError
+    from ..report.plot import FORMATS
+
+    if plot_path and Path(plot_path).suffix.lower() not in FORMATS:
+        raise InvalidConfigError(f"--plot {plot_path!r}: the file must end in {', '.join(FORMATS)}")
+    for option, path in (("--json", json_path), ("--plot", plot_path)):
+        if path:
+            folder = Path(path).parent
+            if not folder.is_dir():
+                raise InvalidConfigError(f"{option} {path!r}: the folder {str(folder)!r} does not exist")
+            if Path(path).is_dir():
+                raise InvalidConfigError(f"{option} {path!r} is a folder; give a file name")
+
+
+def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | None, out,
+                  quiet: bool = False) -> None:
     from ..errors import InvalidConfigError
 
     if json_path:
@@ -41,12 +58,14 @@ def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | N
             result.save(json_path)
         except OSError as exc:
             raise InvalidConfigError(f"cannot write --json {json_path!r}: {exc.strerror or exc}") from None
-        out.print(f"results written to {json_path}")
+        if not quiet:
+            out.print(f"results written to {json_path}")
     if plot_path:
         from ..report.plot import save_plot
 
         save_plot(result, plot_path)
-        out.print(f"plot written to {plot_path}")
+        if not quiet:
+            out.print(f"plot written to {plot_path}")
 
 
 def ensure_dir(path: str) -> Path:

@@ -29,13 +29,13 @@ def cli() -> None:
               help="Built-in model; inferred from the target when omitted.")
 @click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
 @click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
-@click.option("--steps", default=100, show_default=True, type=int, help="Training steps per candidate.")
-@click.option("--batch-size", default=None, type=int, help="Mini-batch size (default: full batch).")
-@click.option("--momentum", default=0.0, show_default=True, type=float, help="Heavy-ball momentum.")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=1), help="Training steps per candidate.")
+@click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Heavy-ball momentum.")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
               help="Feature scaling, fitted on the training split.")
-@click.option("--val-fraction", default=0.2, show_default=True, type=float, help="Share of rows held out.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for the split and batch order.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9), help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the split and batch order.")
 @click.option("--json", "json_path", default=None, help="Write the full results as JSON here.")
 @click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lrscout"
+        click.echo(f"lrscout: error: {exc.format_message()} (see '{command} --help')", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)

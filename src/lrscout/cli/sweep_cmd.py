@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..grids import parse_grid
 from ..report.terminal import print_result
 from ..tabular import sweep_table
-from .common import console, progress, write_outputs
+from .common import check_outputs, console, progress, write_outputs
 from .main import EXIT_NO_CHOICE, EXIT_OK
 
 
@@ -15,6 +15,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     from ..data import read_csv
 
     out = console()
+    check_outputs(json_path, plot_path)
     grid = parse_grid(lrs) if lrs is not None else None
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
     table = read_csv(data)
@@ -27,5 +28,5 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     else:
         out.print(result.config["task_inference"])
         print_result(result, out)
-    write_outputs(result, json_path, plot_path, out)
+    write_outputs(result, json_path, plot_path, out, quiet)
     return EXIT_OK if result.decision.chosen else EXIT_NO_CHOICE
