@@ -29,6 +29,7 @@ class Series:
     color: str
     label: str
     chosen: bool
+    dash: str  # '-', '--', ':' or '-.': tells apart curves that share a verdict colour
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,15 @@ class CurveFigure:
 def curve_figure(result: SweepResult, title: str = "Training loss per candidate") -> CurveFigure:
     """Loss vs step for every candidate, coloured by verdict; log y when the curves span decades."""
     series = []
+    seen: dict[VerdictKind, int] = {}
     for c in result.candidates:
+        dash = ("-", "--", ":", "-.")[seen.get(c.kind, 0) % 4]
+        seen[c.kind] = seen.get(c.kind, 0) + 1
         loss = np.asarray(c.train_loss, dtype=float)
         chosen = result.chosen_lr is not None and c.lr == result.chosen_lr
         label = f"lr {c.lr:.3g}: {c.kind.value}" + ("  (chosen)" if chosen else "")
-        series.append(Series(c.lr, np.arange(loss.size), loss, c.kind, VERDICT_COLORS[c.kind], label, chosen))
+        series.append(Series(c.lr, np.arange(loss.size), loss, c.kind, VERDICT_COLORS[c.kind], label, chosen,
+                             "-" if chosen else dash))
     readable = [s.loss[np.isfinite(s.loss)] for s in series if s.verdict.is_stable or s.verdict is VerdictKind.OSCILLATING]
     readable = [r for r in readable if r.size] or [s.loss[np.isfinite(s.loss)] for s in series]
     values = np.concatenate(readable) if readable else np.array([])

@@ -25,7 +25,7 @@ def _pyplot():
 
 def _draw(ax, fig: CurveFigure) -> None:
     for s in fig.series:
-        ax.plot(s.steps, s.loss, color=s.color, label=s.label, linewidth=2.6 if s.chosen else 1.3,
+        ax.plot(s.steps, s.loss, color=s.color, label=s.label, linestyle=s.dash, linewidth=2.6 if s.chosen else 1.3,
                 alpha=1.0 if s.chosen else 0.85, zorder=3 if s.chosen else 2)
         if s.loss.size and s.verdict.value in ("diverged", "unstable"):
             ax.plot(s.steps[-1:], s.loss[-1:], marker="x", color=s.color, markersize=7)
