@@ -16,12 +16,14 @@ from .result import SweepResult
 from .selection import choose
 from .sweep import BatchDone, sweep
 from .thresholds import Thresholds
-from .types import Candidate, Decision, DecisionStatus, Evidence, Trace, Verdict, VerdictKind
+from .types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
+                    Trace, Verdict, VerdictKind)
 
 
 __all__ = [
     "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "CallableProblem", "Candidate",
-    "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "FixedGrid",
+    "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "Finding", "FindingKind",
+    "FixedGrid", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
     "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
     "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from ._version import __version__
 from .errors import ResultsFileError
 from .thresholds import Thresholds
-from .types import Candidate, Decision, VerdictKind
+from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
 
 SCHEMA = "lrscout.sweep/1"
 
@@ -21,7 +21,8 @@ SCHEMA = "lrscout.sweep/1"
 class SweepResult:
     """Candidates sorted by learning rate, the decision with its reasons, and how it was run.
 
-    ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
+    ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.diagnosis``);
+    ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
     values; ``rounds`` lists the learning rates each planner round asked for, in order.
     """
 
@@ -30,8 +31,11 @@ class SweepResult:
     thresholds: Thresholds = field(default_factory=Thresholds)
     config: Mapping[str, Any] = field(default_factory=dict)
     rounds: tuple[tuple[float, ...], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    range_test: RangeTest | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "findings", tuple(self.findings))
         object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
         object.__setattr__(self, "config", dict(self.config))
         object.__setattr__(self, "rounds", tuple(tuple(float(x) for x in r) for r in self.rounds))
@@ -81,6 +85,8 @@ class SweepResult:
             "thresholds": self.thresholds.to_dict(),
             "config": dict(self.config),
             "rounds": [list(r) for r in self.rounds],
+            "findings": [f.to_dict() for f in self.findings],
+            "range_test": None if self.range_test is None else self.range_test.to_dict(),
         }
 
     @classmethod
@@ -95,6 +101,8 @@ class SweepResult:
                 thresholds=Thresholds.from_dict(data.get("thresholds", {})),
                 config=data.get("config", {}),
                 rounds=tuple(tuple(r) for r in data.get("rounds", ())),
+                findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
+                range_test=None if data.get("range_test") is None else RangeTest.from_dict(data["range_test"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsFileError(f"malformed lrscout sweep result: {exc}") from exc

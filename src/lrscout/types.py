@@ -269,6 +269,80 @@ class Decision:
         )
 
 
+class FindingKind(str, Enum):
+    """Problems that look like a bad learning rate but are not (the seeds' "diagnose first")."""
+
+    FEATURE_SCALING = "feature_scaling"
+    EXPLODING_GRADIENTS = "exploding_gradients"
+    NOISY_BATCHES = "noisy_batches"
+    OVERFITTING = "overfitting"
+    GRID_EDGE = "grid_edge"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: what was found, how sure, the numbers, and one sentence saying what to do."""
+
+    kind: FindingKind
+    severity: Severity
+    summary: str
+    remedy: str
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "severity": self.severity.value, "summary": self.summary,
+                "remedy": self.remedy, "evidence": {k: _float_or_none(v) for k, v in self.evidence.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
+        return cls(FindingKind(data["kind"]), Severity(data["severity"]), str(data["summary"]),
+                   str(data["remedy"]),
+                   {k: (math.nan if v is None else float(v)) for k, v in data.get("evidence", {}).items()})
+
+
+@dataclass(frozen=True, eq=False)
+class RangeTest:
+    """Smith's one-run LR range test: the learning rate ramps up while the loss is recorded.
+
+    ``suggestions`` maps a rule's name (e.g. ``"steepest"``, ``"min_over_10"``, ``"valley"``)
+    to its learning rate; ``reasons`` gives each rule's formula and outcome in words.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggestions: Mapping[str, float]
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    stopped_early: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("lrs", "losses", "smoothed"):
+            object.__setattr__(self, name, _frozen_array(getattr(self, name)))
+        object.__setattr__(self, "suggestions", dict(self.suggestions))
+        object.__setattr__(self, "reasons", dict(self.reasons))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lrs": _array_to_list(self.lrs), "losses": _array_to_list(self.losses),
+                "smoothed": _array_to_list(self.smoothed), "suggestions": dict(self.suggestions),
+                "reasons": dict(self.reasons), "stopped_early": self.stopped_early}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RangeTest":
+        return cls(_array_from_list(data["lrs"]), _array_from_list(data["losses"]),
+                   _array_from_list(data["smoothed"]), dict(data.get("suggestions", {})),
+                   dict(data.get("reasons", {})), bool(data.get("stopped_early", False)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RangeTest) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def replace_verdict(candidate: Candidate, verdict: Verdict) -> Candidate:
     return replace(candidate, verdict=verdict)
 
@@ -278,6 +352,10 @@ __all__ = [
     "Decision",
     "DecisionStatus",
     "Evidence",
+    "Finding",
+    "FindingKind",
+    "RangeTest",
+    "Severity",
     "Trace",
     "Verdict",
     "VerdictKind",
