@@ -40,6 +40,10 @@ class SweepResult:
         object.__setattr__(self, "config", dict(self.config))
         object.__setattr__(self, "rounds", tuple(tuple(float(x) for x in r) for r in self.rounds))
 
+    def __repr__(self) -> str:
+        cands = ", ".join(f"{c.lr:g}: {c.kind.value}" for c in self.candidates)
+        return f"SweepResult(chosen_lr={self.chosen_lr!r}, candidates={{{cands}}}, findings={len(self.findings)})"
+
     @property
     def chosen_lr(self) -> float | None:
         return self.decision.lr

@@ -165,6 +165,10 @@ class Candidate:
     trace: Trace
     verdict: Verdict
 
+    def __repr__(self) -> str:
+        return (f"Candidate(lr={self.lr:g}, verdict={self.kind.value!r}, steps_used={self.steps_used}, "
+                f"val_loss={self.val_loss!r}, reason={self.verdict.reason!r})")
+
     @property
     def lr(self) -> float:
         return self.trace.lr
