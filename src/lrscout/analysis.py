@@ -121,7 +121,8 @@ def _monotonicity(blocks: np.ndarray, tolerance: float) -> float:
     down = float(np.clip(-d - tolerance, 0, None).sum())
     up = float(np.clip(d - tolerance, 0, None).sum())
     total = down + up
-    return 1.0 if total <= _TINY else down / total
+    # a few slivers just past the tolerance are still noise: the excess must itself be significant
+    return 1.0 if total <= max(tolerance, _TINY) else down / total
 
 
 def progress(start: float, end: float) -> float:
