@@ -166,3 +166,10 @@ def test_reading_any_float_array_never_raises(curve):
 def test_verdict_does_not_depend_on_the_loss_scale(scale, n):
     curve = np.exp(-np.arange(n) / (n / 5))
     assert read_curve(curve).kind is read_curve(curve * scale).kind
+
+
+def test_slowly_falling_noisy_curve_is_never_read_as_oscillating():
+    for seed in range(40):
+        noise = np.random.default_rng(seed).normal(0, 0.2, t.size)
+        v = read_curve(np.linspace(1.0, 0.82, t.size) * np.exp(noise))
+        assert v.kind in (K.GOOD, K.TOO_SLOW), (seed, v.reason)
