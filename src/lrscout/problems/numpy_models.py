@@ -101,8 +101,7 @@ class SoftmaxRegression:
         Zs = Z - Zmax
         logsum = np.log(np.exp(Zs).sum(axis=2, keepdims=True))
         logp = Zs - logsum
-        labels = y.astype(int)
-        picked = np.take_along_axis(logp, labels[:, None, None].repeat(Z.shape[1], axis=1), axis=2)[..., 0]
+        picked = logp[np.arange(y.size), :, y.astype(int)]          # (B, K): each row's true class
         return -picked.mean(axis=0), logp
 
     def loss_grad(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,8 +109,10 @@ class SoftmaxRegression:
         loss, logp = self._loss_from_logits(Z, y)
         G = np.exp(logp)
         G[np.arange(y.size), :, y.astype(int)] -= 1.0
-        grad = np.einsum("bd,bkc->kdc", Xb, G) / Xb.shape[0]
-        return loss, grad.reshape(W.shape[0], -1)
+        K, C = W.shape[0], self.n_classes
+        # one product for all candidates: (d, B) @ (B, K*C), then back to each candidate's layout
+        grad = (Xb.T @ G.reshape(y.size, K * C)).reshape(Xb.shape[1], K, C).transpose(1, 0, 2)
+        return loss, grad.reshape(K, -1) / Xb.shape[0]
 
     def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self._loss_from_logits(self._logits(W, Xb), y)[0]
