@@ -173,3 +173,12 @@ def test_slowly_falling_noisy_curve_is_never_read_as_oscillating():
         noise = np.random.default_rng(seed).normal(0, 0.2, t.size)
         v = read_curve(np.linspace(1.0, 0.82, t.size) * np.exp(noise))
         assert v.kind in (K.GOOD, K.TOO_SLOW), (seed, v.reason)
+
+
+def test_spikes_that_end_back_at_the_start_are_unstable_not_too_slow():
+    # seen with SGD-momentum at lr 1 on an MLP: a brief dip, spikes to 6x, then stuck at chance
+    rng = np.random.default_rng(0)
+    curve = np.concatenate([[1.1, 1.0, 0.7, 0.5, 1.4, 2.7, 6.5, 2.0, 4.0], 1.1 + 0.05 * rng.normal(size=90)])
+    v = read_curve(curve)
+    assert v.kind is K.UNSTABLE
+    assert "spiked" in v.reason

@@ -5,10 +5,12 @@ How a curve is read (``read_curve``), in order; the first rule that fires decide
 1. **Non-finite.** A NaN/inf loss is ``diverged``, unless the curve had first made a clear gain
    (its smoothed level fell by ``clear_gain``), in which case it is ``unstable``: it learned,
    then blew up.
-2. **Explosion or rise.** Let ``start`` be the loss at the shared starting point (step 0). A
-   peak of ``diverge_ratio`` x start, or an end ``rise_ratio`` x above start on a mostly rising
-   trend, without a clear gain first, is ``diverged``. After a clear gain, giving back
-   ``rebound`` of it (or such a peak) is ``unstable``.
+2. **Explosion, rise or spike.** Let ``start`` be the loss at the shared starting point (step
+   0). A peak of ``diverge_ratio`` x start, or an end ``rise_ratio`` x above start on a mostly
+   rising trend, without a clear gain first, is ``diverged``. After a clear gain, giving back
+   ``rebound`` of it (or such a peak) is ``unstable``. So is a spike of ``spike_ratio`` x start
+   (beyond the curve's own noise) on a curve that ends without a clear gain: it was thrown out
+   of its basin, which a flat "too slow" reading would hide.
 3. **Saw-tooth or zigzag.** The curve is split into a trend (a triangular moving average of
    the log-loss, window about a tenth of the curve) and a residual. Mini-batch noise leaves a
    residual with lag-1 autocorrelation near 0 and steps that flip direction about 2/3 of the
@@ -72,9 +74,14 @@ def trend(values: np.ndarray) -> np.ndarray:
     return num / den
 
 
+def logged_scale(values: np.ndarray) -> bool:
+    """Whether a curve is read on a log scale (every loss positive)."""
+    return bool(values.size) and bool(np.all(values > 0))
+
+
 def _log_level(values: np.ndarray) -> tuple[np.ndarray, bool]:
     """Work on log-loss when every value is positive (scale-free residuals), else raw."""
-    if values.size and np.all(values > 0):
+    if logged_scale(values):
         return np.log(values), True
     return values.astype(np.float64, copy=True), False
 
@@ -240,6 +247,12 @@ def read_curve(
                                    f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up", ev)
     if exploded:
         return Verdict(K.DIVERGED, f"the loss exploded to {peak / scale:.3g}x its start", ev)
+    # thrown out of its basin: a spike far beyond the noise, and no net gain to show for it
+    spiked = (peak - start >= (t.spike_ratio - 1.0) * scale and ev.relative_decrease < t.clear_gain
+              and (not logged_scale(x) or math.log(peak / start) > 2 * t.significance * ev.noise))
+    if spiked:
+        return Verdict(K.UNSTABLE, f"spiked to {peak / scale:.3g}x its start and ended no lower than it "
+                                   f"began (changed {_pct(-ev.relative_decrease)}): too high", ev)
     if rising:
         return Verdict(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start "
                                    "and kept rising", ev)

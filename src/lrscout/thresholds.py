@@ -22,6 +22,8 @@ class Thresholds:
       diverged; the sweep also prunes a candidate as soon as its loss passes it.
     - ``rise_ratio``: a curve that ends this many times above its start while mostly rising,
       without a clear gain first, has diverged.
+    - ``spike_ratio``: a loss this many times its start (beyond the noise) on a curve that ends
+      without a clear gain is ``unstable``: thrown out of its basin, not merely slow.
     - ``clear_gain``: the fractional drop of the smoothed curve that counts as a real gain,
       telling an ``unstable`` curve (gain, then explosion) from a ``diverged`` one.
     - ``rebound``: after its best point, a curve that gives back this fraction of its gain is
@@ -53,6 +55,7 @@ class Thresholds:
 
     diverge_ratio: float = 10.0
     rise_ratio: float = 1.5
+    spike_ratio: float = 3.0
     clear_gain: float = 0.10
     rebound: float = 0.5
     sawtooth_autocorr: float = -0.5
@@ -68,6 +71,7 @@ class Thresholds:
     def __post_init__(self) -> None:
         finite_real("diverge_ratio", self.diverge_ratio, low=1.0, low_open=True)
         finite_real("rise_ratio", self.rise_ratio, low=1.0, low_open=True)
+        finite_real("spike_ratio", self.spike_ratio, low=1.0, low_open=True)
         finite_real("clear_gain", self.clear_gain, low=0.0, high=1.0, low_open=True, high_open=True)
         finite_real("rebound", self.rebound, low=0.0, high=1.0, low_open=True)
         finite_real("sawtooth_autocorr", self.sawtooth_autocorr, low=-1.0, high=0.0)
