@@ -107,3 +107,9 @@ def test_iris_softmax_sweep_chooses_a_rate(rng):
     Xtr, ytr, Xva, yva = _split(X[perm], y[perm].astype(float), "standard")
     result = sweep(NumpyProblem(SoftmaxRegression(3), Xtr, ytr, X_val=Xva, y_val=yva), steps=100)
     assert result.decision.chosen
+
+
+def test_traces_come_back_in_the_order_the_rates_were_asked(rng):
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    traces = NumpyProblem(LinearRegression(), X, y).train([0.1, 1e-3, 1e-2], 5)
+    assert [t.lr for t in traces] == [0.1, 1e-3, 1e-2]

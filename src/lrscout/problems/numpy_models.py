@@ -175,7 +175,8 @@ class NumpyProblem:
         return out
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
-        lr = np.array(check_grid(lrs, where="lrs"), dtype=np.float64)
+        check_grid(lrs, where="lrs")
+        lr = np.array([float(x) for x in lrs], dtype=np.float64)  # traces come back in the order asked
         steps = positive_int("steps", steps)
         K = lr.size
         W = np.tile(self._w0, (K, 1))
