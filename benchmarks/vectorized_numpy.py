@@ -195,18 +195,30 @@ def environment() -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "os_cpu_count": os.cpu_count(),
         "env": {k: os.environ[k] for k in THREAD_VARS if k in os.environ},
+        "load_average_at_start": _loadavg(),
     }
     try:
+        import threadpoolctl
         from threadpoolctl import threadpool_info
     except ImportError:
+        env["threadpoolctl"] = None
         env["threadpools"] = None       # not installed: os_cpu_count and the env vars are what we know
     else:
+        env["threadpoolctl"] = getattr(threadpoolctl, "__version__", "unknown")
         env["threadpools"] = [
             {k: info.get(k) for k in ("user_api", "internal_api", "num_threads", "version", "architecture",
                                       "threading_layer")}
             for info in threadpool_info()
         ]
     return env
+
+
+def _loadavg() -> list[float] | None:
+    """1/5/15-minute load average: other work on the machine shows up as noise in the timings."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def _cpu_model() -> str | None:
@@ -224,7 +236,7 @@ def environment_markdown(env: dict[str, Any]) -> str:
     pools = env.get("threadpools")
     if pools:
         blas = "; ".join(f"{p['internal_api']} {p['version']} ({p['architecture']}), {p['num_threads']} threads"
-                         for p in pools)
+                         for p in pools) + f" (threadpoolctl {env['threadpoolctl']})"
     elif pools == []:
         blas = "threadpoolctl found no thread pool"
     else:
@@ -237,6 +249,8 @@ def environment_markdown(env: dict[str, Any]) -> str:
         f"- os.cpu_count(): {env['os_cpu_count']}; thread/BLAS env vars: {thread_env}",
         f"- machine: {env['machine']}, processor: {env['processor'] or '(empty)'}, cpu: {env['cpu_model']}",
         f"- platform: {env['platform']}",
+        f"- load average (1/5/15 min) at start: {env['load_average_at_start']}, "
+        f"at end: {env.get('load_average_at_end')}",
     ]
     return "\n".join(lines)
 
@@ -307,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows = run(s, lambda msg: print(msg, file=sys.stderr, flush=True))
     total = time.perf_counter() - t0
+    env["load_average_at_end"] = _loadavg()
 
     table = table_markdown(rows)
     heads = headlines(rows)
