@@ -12,14 +12,16 @@ features add, not how fast a rate learns the target's mean.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from .._validation import finite_real, positive_int
+from ..diagnosis import DataStats
 from ..errors import DataError, InvalidConfigError
 from ..grids import check_grid
 from ..problem import DivergencePruner
+from ..schedules import evaluate
 from ..types import Trace
 
 
@@ -127,11 +129,17 @@ class NumpyProblem:
     ``batch_size=None`` is full-batch gradient descent. Mini-batches are drawn epoch by epoch
     from a permutation seeded by ``seed``; every candidate, in every round of a plan, sees the
     same batches in the same order. The arrays given are copied, never modified.
+
+    ``clip_norm`` rescales any gradient whose norm exceeds it to that norm before the step (the
+    usual remedy for exploding gradients); traces record the norm of the gradient as applied,
+    so a spike that clipping tamed no longer reads as an explosion. ``train(..., schedule=f)``
+    multiplies every candidate's rate by ``f(step)`` (e.g. ``linear_warmup(1.0, 20)`` for a
+    warm-up), so a recommended schedule can be checked on the same short window.
     """
 
     def __init__(self, model: Model, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
                  y_val: np.ndarray | None = None, batch_size: int | None = None, momentum: float = 0.0,
-                 seed: int = 0) -> None:
+                 clip_norm: float | None = None, seed: int = 0) -> None:
         self.model = model
         self.X = _as_matrix("X", X)
         self.y = _as_vector("y", y, self.X.shape[0])
@@ -143,6 +151,7 @@ class NumpyProblem:
             raise DataError(f"X_val has {self.X_val.shape[1]} features but X has {self.X.shape[1]}")
         self.batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
         self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.clip_norm = None if clip_norm is None else finite_real("clip_norm", clip_norm, low=0.0, low_open=True)
         self.seed = positive_int("seed", seed, minimum=0)
         self._Xb = _with_intercept(self.X)
         self._Xb_val = None if self.X_val is None else _with_intercept(self.X_val)
@@ -157,8 +166,14 @@ class NumpyProblem:
             "n_features": int(self.X.shape[1]),
             "batch_size": self.batch_size,
             "momentum": self.momentum,
+            "clip_norm": self.clip_norm,
             "seed": self.seed,
         }
+
+    def data_stats(self) -> DataStats:
+        """Conditioning of the training features and the batch size, for ``lrscout.diagnose``."""
+        batch = self.batch_size if self.batch_size is not None and self.batch_size < self.X.shape[0] else None
+        return DataStats.from_features(self.X, batch_size=batch)
 
     def _batches(self, steps: int) -> list[slice | np.ndarray]:
         m = self.X.shape[0]
@@ -174,10 +189,12 @@ class NumpyProblem:
             pos += self.batch_size
         return out
 
-    def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
+    def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
+              schedule: Callable[[int], float] | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")
         lr = np.array([float(x) for x in lrs], dtype=np.float64)  # traces come back in the order asked
         steps = positive_int("steps", steps)
+        factor = _schedule_factors(schedule, steps)
         K = lr.size
         W = np.tile(self._w0, (K, 1))
         V = np.zeros_like(W)
@@ -196,7 +213,11 @@ class NumpyProblem:
                 Xb, yb = self._Xb[idx], self.y[idx]
                 L, G = self.model.loss_grad(W[a], Xb, yb)
                 losses[a, t] = L
-                norms[a, t] = np.linalg.norm(G, axis=1)
+                norm = np.linalg.norm(G, axis=1)
+                if self.clip_norm is not None:
+                    shrink = np.minimum(1.0, self.clip_norm / np.where(norm > 0, norm, 1.0))
+                    G, norm = G * shrink[:, None], norm * shrink
+                norms[a, t] = norm
                 if t == 0:
                     start[a] = L
                 stop = pruner.should_stop(start[a], L) if pruner is not None else ~np.isfinite(L)
@@ -207,7 +228,7 @@ class NumpyProblem:
                 if self.momentum:
                     V[keep] = self.momentum * V[keep] + G
                     G = V[keep]
-                U = -lr[keep, None] * G
+                U = -(factor[t] * lr[keep, None]) * G
                 if t > 0:
                     P = prev[keep]
                     denom = np.linalg.norm(U, axis=1) * np.linalg.norm(P, axis=1)
@@ -228,6 +249,20 @@ class NumpyProblem:
             )
             for k in range(K)
         ]
+
+
+def _schedule_factors(schedule: Callable[[int], float] | None, steps: int) -> np.ndarray:
+    """The per-step factor on every candidate's rate (all ones without a schedule), checked."""
+    if schedule is None:
+        return np.ones(steps)
+    if not callable(schedule):
+        raise InvalidConfigError(f"schedule must be a function step -> factor, got {schedule!r}")
+    factor = evaluate(schedule, steps)
+    bad = np.flatnonzero(~np.isfinite(factor) | (factor < 0))
+    if bad.size:
+        raise InvalidConfigError(f"schedule gave {factor[bad[0]]!r} at step {bad[0]}; "
+                                 "the factor on the learning rate must be finite and >= 0")
+    return factor
 
 
 def _as_matrix(name: str, X: Any) -> np.ndarray:

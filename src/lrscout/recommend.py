@@ -1,0 +1,261 @@
+"""A schedule around the chosen rate, from what the sweep saw: ``recommend_schedule(result, total_steps)``.
+
+The seeds' production pattern: "pair a good initial alpha with schedule logic (warm-up then
+decay) so early training moves fast and late training fine-tunes safely". The numbers come
+from the sweep, and every one is explained in ``Recommendation.reasons``:
+
+- **Peak**: the chosen rate (the largest stable one, re-checked on validation).
+- **Warm-up** (``warmup_cosine``): the next larger candidate is read again from later and later
+  steps (every twentieth of its window, up to half of it); when its curve from step ``s`` on
+  reads stable although the whole curve was too high, it was unstable or oscillating only
+  early, and ``s`` steps of warm-up is what it needed -- the Google tuning playbook's use of
+  warm-up. Otherwise the warm-up is a short default (``DEFAULT_WARMUP_FRACTION`` of the run).
+- **Check** (optional, pass ``problem``): the next larger rate is trained again on the sweep's
+  window with that warm-up, and the reasons say whether it is now stable. This needs a problem
+  whose ``train`` accepts ``schedule=f`` (a per-step factor on every rate); the built-in NumPy
+  models do.
+- **One-cycle**: with an LR range test in the result, ``max_lr`` is ``one_cycle_fraction``
+  (default ``ONE_CYCLE_FRACTION``, a third: below the divergence point, where the loss still
+  falls) of the rate at which its smoothed loss first rose to ``RANGE_DIVERGENCE`` x its minimum (the
+  divergence point), and the start is ``max_lr / ONE_CYCLE_DIV`` (torch's ``div_factor``);
+  without one, ``max_lr`` is the chosen rate.
+- **Cosine** decays from the peak to 0 over the run; **step** divides it by 10 every third of
+  the run; **constant** keeps it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from ._validation import finite_real, positive_int
+from .analysis import read_curve
+from .errors import InvalidConfigError
+from .problem import DivergencePruner
+from .schedules import Schedule, constant, cosine_decay, linear_warmup, one_cycle, step_decay, warmup_cosine
+from .types import Candidate, RangeTest, Verdict, VerdictKind
+
+if TYPE_CHECKING:
+    from .result import SweepResult
+
+KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
+DEFAULT_WARMUP_FRACTION = 0.05   # a warm-up this short costs little when nothing asked for one
+ONE_CYCLE_FRACTION = 1 / 3       # max_lr below the divergence point, where the loss still falls
+ONE_CYCLE_DIV = 25.0             # torch's OneCycleLR div_factor: start at max_lr / 25
+RANGE_DIVERGENCE = 4.0           # smoothed loss at 4x its minimum: the range test's divergence point
+STEP_DROPS = 3                   # step decay: divide by 10 every third of the run
+_WARMUP_PROBES = 20              # read the next rate from every twentieth of its window
+_MAX_WARMUP_SHARE = 0.5          # instability past half the window is not "early"
+
+
+@dataclass(frozen=True)
+class WarmupCheck:
+    """The next larger rate trained again with the recommended warm-up: did it become stable?"""
+
+    lr: float
+    warmup_steps: int
+    steps: int
+    without: Verdict
+    with_warmup: Verdict
+
+    @property
+    def stable(self) -> bool:
+        return self.with_warmup.kind is VerdictKind.GOOD
+
+    @property
+    def reason(self) -> str:
+        outcome = "made it stable" if self.stable else "did not make it stable"
+        return (f"check: lr {self.lr:.3g} trained again for {self.steps} steps with a {self.warmup_steps}-step "
+                f"warm-up is {self.with_warmup.kind.value} ({self.with_warmup.reason}); without it, "
+                f"{self.without.kind.value}: warm-up {outcome}")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A schedule, the numbers it was built from, and the reasons shown to the user."""
+
+    kind: str
+    schedule: Schedule
+    total_steps: int
+    peak_lr: float
+    warmup_steps: int
+    reasons: tuple[str, ...]
+    numbers: Mapping[str, float] = field(default_factory=dict)
+    check: WarmupCheck | None = None
+
+    def values(self) -> np.ndarray:
+        """The learning rate at every step of the run (for plots)."""
+        return self.schedule.values(self.total_steps)
+
+
+def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: int = 0) -> Schedule:
+    """The schedule of ``kind`` peaking at ``peak`` over ``total_steps`` (one recipe per kind).
+
+    Shared by ``recommend_schedule`` and ``lrscout schedule`` so both mean the same thing by a
+    kind. ``warmup_steps`` applies to ``warmup_cosine`` (0 picks the default share) and sets
+    the rising phase of ``one_cycle`` (0: torch's 30%); ``peak`` is ``one_cycle``'s max_lr.
+    """
+    if kind not in KINDS:
+        raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    total_steps = positive_int("total_steps", total_steps, minimum=2)
+    peak = finite_real("peak", peak, low=0.0, low_open=True)
+    warmup_steps = positive_int("warmup_steps", warmup_steps, minimum=0)
+    if warmup_steps >= total_steps:
+        raise InvalidConfigError(f"warmup_steps must be fewer than total_steps ({total_steps}), got {warmup_steps}")
+    if kind == "warmup_cosine":
+        return warmup_cosine(peak, warmup_steps or default_warmup(total_steps), total_steps)
+    if kind == "cosine":
+        return cosine_decay(peak, total_steps)
+    if kind == "step":
+        return step_decay(peak, max(1, math.ceil(total_steps / STEP_DROPS)), 0.1)
+    if kind == "constant":
+        return constant(peak)
+    # torch's OneCycleLR needs its peak after step 1 and before the last step
+    pct = min(max(warmup_steps / total_steps if warmup_steps else 0.3, 2.0 / total_steps), 0.5)
+    return one_cycle(peak, total_steps, pct_start=pct, div_factor=ONE_CYCLE_DIV)
+
+
+def default_warmup(total_steps: int) -> int:
+    return max(1, round(DEFAULT_WARMUP_FRACTION * total_steps))
+
+
+def _read_from(candidate: Candidate, start: int, result: "SweepResult") -> Verdict:
+    trace = candidate.trace
+    cosine = None if trace.update_cosine is None else trace.update_cosine[start:]
+    return read_curve(trace.train_loss[start:], result.thresholds, update_cosine=cosine)
+
+
+def early_instability(candidate: Candidate, result: "SweepResult") -> tuple[int, Verdict] | None:
+    """``(s, verdict from s on)`` when a too-high curve reads stable from step ``s`` (early only)."""
+    window = int(result.config.get("steps", candidate.steps_used))
+    if not candidate.kind.is_too_high or candidate.trace.pruned or candidate.steps_used < window:
+        return None  # a curve cut short never recovered
+    probe = max(1, window // _WARMUP_PROBES)
+    for start in range(probe, int(_MAX_WARMUP_SHARE * window) + 1, probe):
+        verdict = _read_from(candidate, start, result)
+        if verdict.kind.is_stable:
+            return start, verdict
+    return None
+
+
+def _supports_schedule(problem: Any) -> bool:
+    try:
+        return "schedule" in inspect.signature(problem.train).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def check_warmup(problem: Any, candidate: Candidate, warmup_steps: int, result: "SweepResult") -> WarmupCheck:
+    """Train ``candidate``'s rate again on the sweep's window with a linear warm-up, and read it."""
+    steps = int(result.config.get("steps", candidate.steps_used))
+    pruner = DivergencePruner(result.thresholds.diverge_ratio)
+    trace = problem.train([candidate.lr], steps, pruner=pruner, schedule=linear_warmup(1.0, warmup_steps))[0]
+    verdict = (Verdict(VerdictKind.FAILED, f"training raised: {trace.error}") if trace.error is not None
+               else read_curve(trace.train_loss, result.thresholds, update_cosine=trace.update_cosine))
+    return WarmupCheck(candidate.lr, warmup_steps, steps, candidate.verdict, verdict)
+
+
+def divergence_point(test: RangeTest) -> float | None:
+    """The rate at which the range test's smoothed loss first rose to ``RANGE_DIVERGENCE`` x its minimum."""
+    loss = np.asarray(test.smoothed, dtype=float)
+    finite = np.isfinite(loss)
+    if not finite.any():
+        return None
+    low = int(np.nanargmin(np.where(finite, loss, np.nan)))
+    if loss[low] > 0:
+        after = np.flatnonzero(~finite[low:] | (loss[low:] >= RANGE_DIVERGENCE * loss[low]))
+        if after.size:
+            return float(test.lrs[low + after[0]])
+    return float(test.lrs[-1]) if test.stopped_early else None
+
+
+def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "warmup_cosine", *,
+                       problem: Any = None, one_cycle_fraction: float = ONE_CYCLE_FRACTION) -> Recommendation:
+    """A ``kind`` schedule for a ``total_steps`` run around the sweep's chosen rate, with its reasons.
+
+    Pass the sweep's ``problem`` to check the warm-up on it (see the module docstring).
+    """
+    if kind not in KINDS:
+        raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    total_steps = positive_int("total_steps", total_steps, minimum=2)
+    one_cycle_fraction = finite_real("one_cycle_fraction", one_cycle_fraction, low=0.0, high=1.0, low_open=True)
+    decision = result.decision
+    if not decision.chosen or decision.lr is None:
+        advice = " ".join(decision.advice) or "run a sweep that finds a good rate first"
+        raise InvalidConfigError(f"cannot recommend a schedule: the sweep chose no learning rate ({advice})")
+
+    peak = decision.lr
+    reasons = [f"peak {peak:.3g}: the sweep's chosen rate, the largest stable one"]
+    numbers: dict[str, float] = {"peak_lr": peak, "total_steps": float(total_steps)}
+    above = [c for c in result.candidates if c.lr > peak]
+    nxt = above[0] if above else None
+    early = early_instability(nxt, result) if nxt is not None else None
+
+    warmup = 0
+    check = None
+    if kind == "warmup_cosine":
+        if early is not None:
+            warmup, later = early
+            numbers.update(next_lr=nxt.lr, measured_warmup=float(warmup))
+            reasons.append(f"warm-up {warmup} steps: the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} "
+                           f"({nxt.verdict.reason}) but from step {warmup} on its curve reads "
+                           f"{later.kind.value} ({later.reason}): it was unstable only early")
+            if warmup * 2 > total_steps:
+                warmup = max(1, total_steps // 4)
+                reasons.append(f"the measured warm-up is more than half of a {total_steps}-step run; "
+                               f"capped at a quarter, {warmup} steps")
+        else:
+            warmup = default_warmup(total_steps)
+            why = ("no larger rate was tried" if nxt is None else
+                   f"the next larger rate, {nxt.lr:.3g}, is {nxt.kind.value}"
+                   + ("" if nxt.kind.is_stable else ", and not only early in its window"))
+            reasons.append(f"warm-up {warmup} steps, a short default ({100 * DEFAULT_WARMUP_FRACTION:.0f}% of "
+                           f"the run): {why}, so nothing measured asks for a longer one")
+        reasons.append(f"then a cosine decay from {peak:.3g} to 0 at step {total_steps}, so late training "
+                       "fine-tunes with small steps")
+        if early is not None and problem is not None:
+            if _supports_schedule(problem):
+                check = check_warmup(problem, nxt, early[0], result)
+                reasons.append(check.reason)
+                numbers["check_stable"] = float(check.stable)
+            else:
+                reasons.append(f"check skipped: {type(problem).__name__}.train takes no schedule= argument "
+                               "(a per-step factor on the rate), so the warm-up cannot be replayed on it")
+    elif kind == "one_cycle":
+        divergence = divergence_point(result.range_test) if result.range_test is not None else None
+        if divergence is not None:
+            peak = one_cycle_fraction * divergence
+            numbers.update(divergence_lr=divergence)
+            reasons[0] = (f"max_lr {peak:.3g}: {one_cycle_fraction:.2g} of {divergence:.3g}, where the range test's "
+                          f"smoothed loss rose to {RANGE_DIVERGENCE:g}x its minimum (the sweep chose "
+                          f"{decision.lr:.3g} for a constant rate)")
+        elif result.range_test is not None:
+            reasons[0] = (f"max_lr {peak:.3g}: the sweep's chosen rate (the range test never diverged, so its "
+                          "divergence point is unknown)")
+        else:
+            reasons[0] = (f"max_lr {peak:.3g}: the sweep's chosen rate (no range test was run; one would "
+                          "place max_lr from its divergence point)")
+        numbers.update(max_lr=peak, base_lr=peak / ONE_CYCLE_DIV)
+        reasons.append(f"starts at max_lr / {ONE_CYCLE_DIV:g} = {peak / ONE_CYCLE_DIV:.3g}, rises for 30% of the "
+                       f"run, then anneals to {peak / ONE_CYCLE_DIV / 1e4:.3g} (torch's OneCycleLR defaults)")
+    elif kind == "cosine":
+        reasons.append(f"cosine decay from {peak:.3g} to 0 at step {total_steps}")
+    elif kind == "step":
+        reasons.append(f"divided by 10 every {math.ceil(total_steps / STEP_DROPS)} steps (every third of the run)")
+    else:
+        reasons.append("held for the whole run: no decay, so late training keeps the same step size")
+    if kind != "warmup_cosine" and early is not None:
+        reasons.append(f"the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} only before step {early[0]}: "
+                       f"kind='warmup_cosine' would add a {early[0]}-step warm-up")
+
+    schedule = build_schedule(kind, peak, total_steps, warmup_steps=warmup)
+    numbers["warmup_steps"] = float(warmup)
+    return Recommendation(kind, schedule, total_steps, peak, warmup, tuple(reasons), numbers, check)
+
+
+__all__ = ["KINDS", "Recommendation", "WarmupCheck", "build_schedule", "check_warmup", "divergence_point",
+           "early_instability", "recommend_schedule"]
