@@ -1,1 +1,2 @@
-"""Outputs: figure data (no drawing), matplotlib images, terminal tables."""
+"""Outputs: figure data, static images, the interactive HTML report, the notebook summary, terminal
+views, and TensorBoard/MLflow exporters."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import BackendUnavailableError, InvalidConfigError
 from ..result import SweepResult
+from ..types import VerdictKind
 from .figures import VERDICT_COLORS, CurveFigure, curve_figure
 
 FORMATS = (".png", ".svg", ".pdf")
+DPI = 120
+
+Panels = SweepResult | Sequence[tuple[str, SweepResult]]
 
 
 def _pyplot():
@@ -27,7 +32,7 @@ def _draw(ax, fig: CurveFigure) -> None:
     for s in fig.series:
         ax.plot(s.steps, s.loss, color=s.color, label=s.label, linestyle=s.dash, linewidth=2.6 if s.chosen else 1.3,
                 alpha=1.0 if s.chosen else 0.85, zorder=3 if s.chosen else 2)
-        if s.loss.size and s.verdict.value in ("diverged", "unstable"):
+        if s.loss.size and s.verdict in (VerdictKind.DIVERGED, VerdictKind.UNSTABLE):
             ax.plot(s.steps[-1:], s.loss[-1:], marker="x", color=s.color, markersize=7)
     if fig.log_y:
         ax.set_yscale("log")
@@ -40,19 +45,25 @@ def _draw(ax, fig: CurveFigure) -> None:
     ax.legend(fontsize=8, loc="best")
 
 
-def save_plot(results: SweepResult | Sequence[tuple[str, SweepResult]], path: str | Path) -> Path:
+def _figure(results: Panels, width: float):
+    """One panel per ``(title, result)``, side by side, each ``width`` inches wide."""
+    panels = [("Training loss per candidate", results)] if isinstance(results, SweepResult) else list(results)
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), 0.72 * width), squeeze=False)
+    for ax, (title, result) in zip(axes[0], panels):
+        _draw(ax, curve_figure(result, title))
+    fig.tight_layout()
+    return plt, fig
+
+
+def save_plot(results: Panels, path: str | Path) -> Path:
     """Write loss-vs-step curves of one sweep, or of several side by side (``(title, result)``)."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise InvalidConfigError(f"--plot {str(p)!r}: the file must end in {', '.join(FORMATS)}")
-    panels = [("Training loss per candidate", results)] if isinstance(results, SweepResult) else list(results)
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.6), squeeze=False)
-    for ax, (title, result) in zip(axes[0], panels):
-        _draw(ax, curve_figure(result, title))
-    fig.tight_layout()
+    plt, fig = _figure(results, width=6.4)
     try:
-        fig.savefig(p, dpi=120)
+        fig.savefig(p, dpi=DPI)
     except OSError as exc:
         raise InvalidConfigError(f"cannot write plot {str(p)!r}: {exc.strerror or exc}") from None
     finally:
@@ -60,4 +71,15 @@ def save_plot(results: SweepResult | Sequence[tuple[str, SweepResult]], path: st
     return p
 
 
-__all__ = ["FORMATS", "VERDICT_COLORS", "save_plot"]
+def png_bytes(results: Panels, width: float = 6.4, dpi: int = 100) -> bytes:
+    """The same image as a PNG in memory (for a notebook's inline summary)."""
+    plt, fig = _figure(results, width)
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+__all__ = ["FORMATS", "VERDICT_COLORS", "png_bytes", "save_plot"]

@@ -1,24 +1,24 @@
-"""The terminal summary: a coloured table of candidates and the decision (rich).
+"""The terminal views (rich): a live display while a sweep runs, then a coloured summary.
 
 Colour follows rich's rules: off when output is not a terminal or ``NO_COLOR`` is set.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from ..result import SweepResult
-from .figures import VERDICT_COLORS
+from .figures import VERDICT_COLORS, candidate_rows
+from .markup import lr_text, number
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+
+    from ..sweep import BatchDone
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
-def print_result(result: SweepResult, console: "Console", title: str | None = None) -> None:
+def print_result(result: SweepResult, console: Console, title: str | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -26,12 +26,10 @@ def print_result(result: SweepResult, console: "Console", title: str | None = No
     for name, justify in (("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"),
                           ("final loss", "right"), ("val loss", "right"), ("reason", "left")):
         table.add_column(name, justify=justify, overflow="fold")
-    for c in result.candidates:
-        chosen = result.chosen_lr is not None and c.lr == result.chosen_lr
-        color = VERDICT_COLORS[c.kind]
-        table.add_row("*" if chosen else "", f"{c.lr:.3g}", f"[{color}]{c.kind.value}[/]", str(c.steps_used),
-                      _fmt(c.final_train_loss), _fmt(c.val_loss), escape(c.verdict.reason),
-                      style="bold" if chosen else None)
+    for r in candidate_rows(result):
+        steps = str(r.steps_used) + (" pruned" if r.pruned and r.error is None else "")
+        table.add_row("*" if r.chosen else "", lr_text(r.lr), f"[{r.color}]{r.verdict.value}[/]", steps,
+                      number(r.final_loss), number(r.val_loss), escape(r.reason), style="bold" if r.chosen else None)
     console.print(table)
     d = result.decision
     if d.chosen:
@@ -42,3 +40,50 @@ def print_result(result: SweepResult, console: "Console", title: str | None = No
         console.print(f"  - {escape(r)}", highlight=False)
     for a in d.advice:
         console.print(f"  [yellow]> {escape(a)}[/]", highlight=False)
+    for f in result.findings:
+        console.print(f"  [bold]{escape(f.kind.value.replace('_', ' '))}[/] ({f.severity.value}): {escape(f.summary)}"
+                      f" [yellow]{escape(f.remedy)}[/]", highlight=False)
+    if result.range_test is not None and result.range_test.suggestions:
+        suggested = ", ".join(f"{escape(name)} {lr:.3g}" for name, lr in result.range_test.suggestions.items())
+        console.print(f"  range test suggests: {suggested}", highlight=False)
+
+
+class SweepProgress:
+    """What a running sweep has done so far, as a rich renderable updated after each round.
+
+    ``BatchDone`` arrives when a planner round finishes, so the display shows the rates just
+    trained (the next round's are not known until the planner asks for them).
+    """
+
+    MAX_ROWS = 12  # the newest candidates; a long adaptive sweep would otherwise scroll away
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.last: BatchDone | None = None
+
+    def update(self, event: BatchDone) -> None:
+        self.last = event
+
+    def __rich__(self) -> RenderableType:
+        from rich.console import Group
+        from rich.markup import escape
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        elapsed = time.monotonic() - self.started
+        if self.last is None:
+            return Spinner("dots", f"{escape(self.label)}: training the first round ({elapsed:.0f} s)")
+        done = self.last.candidates
+        pruned = [c for c in done if c.trace.pruned]
+        steps = sum(c.steps_used for c in done)
+        head = Spinner("dots", f"{escape(self.label)}: round {self.last.round} done, {len(done)} candidates "
+                               f"({len(pruned)} pruned), {steps} steps trained, {elapsed:.0f} s; just ran "
+                               f"{', '.join(lr_text(x) for x in self.last.lrs)}")
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        just_ran = set(self.last.lrs)
+        for c in sorted(done[-self.MAX_ROWS:], key=lambda c: c.lr):
+            note = f"pruned at step {c.steps_used}" if c.trace.pruned else f"{c.steps_used} steps"
+            table.add_row("•" if c.lr in just_ran else " ", lr_text(c.lr),
+                          f"[{VERDICT_COLORS[c.kind]}]{c.kind.value}[/]", note)
+        return Group(head, table)
