@@ -8,7 +8,7 @@ from pathlib import Path
 HEAVY = ("matplotlib", "pandas", "torch", "ray", "plotly", "jax", "tensorflow", "sklearn", "rich")
 SRC = Path(__file__).resolve().parents[1] / "src" / "lrscout"
 CORE = ("analysis", "selection", "grids", "planners", "thresholds", "types", "result", "schedules",
-        "errors", "problem", "_validation", "_version")
+        "errors", "problem", "_validation", "_version", "diagnosis", "recommend")
 
 
 def test_import_lrscout_loads_no_heavy_library():

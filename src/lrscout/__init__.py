@@ -6,11 +6,13 @@ the CLI and framework adapters load their libraries when used.
 
 from ._version import __version__
 from .analysis import read_curve, read_curves
+from .diagnosis import DataStats, DiagnosisThresholds, diagnose
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,
                      LrscoutError, ResultsFileError)
 from .grids import check_grid, log_grid
 from .planners import AdaptivePlanner, FixedGrid, Planner
 from .problem import DivergencePruner, Problem
+from .recommend import Recommendation, recommend_schedule
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .result import SweepResult
 from .selection import choose
@@ -21,6 +23,7 @@ from .types import (Candidate, Decision, DecisionStatus, Evidence, Finding, Find
 
 
 __all__ = [
+    "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",
     "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "CallableProblem", "Candidate",
     "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "Finding", "FindingKind",
     "FixedGrid", "RangeTest", "Severity",

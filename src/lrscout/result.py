@@ -7,12 +7,15 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ._version import __version__
 from .errors import ResultsFileError
 from .thresholds import Thresholds
 from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
+
+if TYPE_CHECKING:
+    from .recommend import Recommendation
 
 SCHEMA = "lrscout.sweep/1"
 
@@ -59,6 +62,15 @@ class SweepResult:
                 return c
         raise KeyError(f"no candidate at lr {lr:g}; the sweep ran {', '.join(f'{x:g}' for x in self.lrs)}")
 
+    def recommend_schedule(self, total_steps: int, kind: str = "warmup_cosine", **options: Any) -> "Recommendation":
+        """A schedule around the chosen rate for a ``total_steps`` run, with its reasons.
+
+        See ``lrscout.recommend.recommend_schedule`` (``problem=`` replays the warm-up on it).
+        """
+        from .recommend import recommend_schedule
+
+        return recommend_schedule(self, total_steps, kind, **options)
+
     def verdicts(self) -> dict[float, VerdictKind]:
         return {c.lr: c.kind for c in self.candidates}
 
@@ -78,6 +90,26 @@ class SweepResult:
         lines += [f"  - {r}" for r in d.reasons]
         lines += [f"  > {a}" for a in d.advice]
         return "\n".join(lines)
+
+    # reports (lrscout.report, imported here so that ``import lrscout`` stays light) -----------
+    def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None,
+                schedule: Any = None) -> Path | str:
+        """The interactive HTML report: written to ``path`` (returned), or returned as a string.
+
+        ``schedule`` adds a recommended schedule's plot: a ``Recommendation`` from
+        ``recommend_schedule``, or anything with ``schedule``, ``total_steps`` and ``reasons``.
+        """
+        from .report.html import render_html, write_html
+
+        if path is None:
+            return render_html(self, title=title, schedule=schedule)
+        return write_html(self, path, title=title, schedule=schedule)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the decision, a table of candidates and the curves (a small PNG)."""
+        from .report.notebook import summary_html
+
+        return summary_html(self)
 
     # serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

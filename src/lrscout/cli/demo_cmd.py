@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..data.housing import housing
+from ..report.html import write_html
 from ..report.plot import save_plot
 from ..report.terminal import print_result
 from ..tabular import sweep_table
@@ -40,5 +41,7 @@ def run(out_dir: str, quiet: bool) -> int:
             print_result(result, out, title=title)
             out.print()
     plot = save_plot(results, folder / "demo.png")
+    report = write_html(results, folder / "report.html", title="lrscout demo: the seeds' housing example")
     out.print(f"curves written to {plot}; results to {folder / 'raw.json'} and {folder / 'standardized.json'}")
+    out.print(f"[bold]report written to {report}[/]: open it in a browser (it works offline)")
     return EXIT_OK

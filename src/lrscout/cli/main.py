@@ -34,10 +34,19 @@ def cli() -> None:
 @click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Heavy-ball momentum.")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
               help="Feature scaling, fitted on the training split.")
+@click.option("--compare-scaling", is_flag=True,
+              help="Sweep raw and scaled features (--scale, or standard) and report the better range.")
 @click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9), help="Share of rows held out.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the split and batch order.")
-@click.option("--json", "json_path", default=None, help="Write the full results as JSON here.")
+@click.option("--json", "json_path", default=None,
+              help="Write the full results as JSON here; '-' prints them to stdout, and nothing else there.")
 @click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
+@click.option("--report", "report_path", default=None,
+              help="Write an interactive HTML report here (.html; one file that opens offline).")
+@click.option("--tensorboard", "tensorboard_dir", default=None, metavar="DIR",
+              help="Write each candidate's curve as a TensorBoard run under DIR (needs lrscout[tensorboard]).")
+@click.option("--mlflow", is_flag=True,
+              help="Log the sweep to MLflow's tracking URI, one child run per candidate (needs lrscout[mlflow]).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
 def sweep_command(**options) -> None:
     """Sweep learning rates for a built-in NumPy model on a CSV file."""
@@ -47,13 +56,22 @@ def sweep_command(**options) -> None:
 
 
 @cli.command("demo")
-@click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the plot and JSON results.")
+@click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the report, plot and JSON results.")
 @click.option("--quiet", "-q", is_flag=True, help="Print less.")
 def demo_command(out: str, quiet: bool) -> None:
     """The seeds' housing example: raw features, then standardized."""
     from .demo_cmd import run
 
     sys.exit(run(out, quiet))
+
+
+from .lab_cmd import lab_command  # noqa: E402  (click only; the lab loads when it runs)
+from .schedule_cmd import schedule_command  # noqa: E402
+from .report_cmd import report_command  # noqa: E402  (click only; plotly loads when it runs)
+
+cli.add_command(lab_command)
+cli.add_command(schedule_command)
+cli.add_command(report_command)
 
 
 def main(argv: list[str] | None = None) -> None:
