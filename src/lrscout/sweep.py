@@ -1,18 +1,24 @@
 """The sweep: a planner proposes learning rates, a runner trains them, analysis reads the
-curves, selection chooses. This module only wires those together."""
+curves, selection chooses. This module only wires those together, and keeps what finished:
+every candidate goes to the journal as it finishes, a resumed sweep takes it back from there,
+and Ctrl-C returns the candidates finished so far instead of discarding them."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ._validation import positive_int
 from .analysis import read_curves
+from .diagnosis import DataStats, data_stats_of, diagnose
 from .errors import InvalidConfigError
 from .planners import AdaptivePlanner, FixedGrid, Planner
 from .problem import DivergencePruner, Problem
 from .result import SweepResult
-from .runners.inline import InlineRunner, Runner
+from .runners import runner_for
+from .runners.base import Runner, opened, run_batch
+from .runners.journal import Journal, data_fingerprint
 from .selection import choose
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Trace
@@ -27,6 +33,17 @@ class BatchDone:
     candidates: tuple[Candidate, ...]
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the sweep. ``result`` holds every candidate finished before it, read and
+    decided on as usual, with ``config["interrupted"] = True``; the journal holds them too.
+
+    It is a ``KeyboardInterrupt``, so code that does not look for it still stops."""
+
+    def __init__(self, result: SweepResult) -> None:
+        super().__init__(f"sweep interrupted after {len(result.candidates)} finished candidate(s)")
+        self.result = result
+
+
 def sweep(
     problem: Problem,
     lrs: Sequence[float] | None = None,
@@ -38,45 +55,117 @@ def sweep(
     prune: bool = True,
     on_batch: Callable[[BatchDone], None] | None = None,
     config: Mapping[str, Any] | None = None,
+    executor: str | Runner | None = None,
+    workers: int | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> SweepResult:
     """Run short training windows at several learning rates and choose one.
 
     ``lrs`` is an explicit grid (run as given); leave it out for the adaptive plan (start at
     1e-4, up by x10, refine by x3), or pass any ``planner``. Every candidate starts from the
     same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
+
+    ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
+    pool of ``workers`` processes), ``"ray"``, or a runner instance (``runner=`` is the older
+    name for the same thing). ``journal`` is a file that records each candidate as it
+    finishes; with ``resume=True`` the candidates it already holds for the same configuration
+    are not trained again. Ctrl-C raises ``SweepInterrupted`` carrying the partial result.
     """
     if not hasattr(problem, "train"):
         raise InvalidConfigError(f"problem must have a train(lrs, steps) method, got {type(problem).__name__}; "
                                  "wrap a function with lrscout.CallableProblem")
     if lrs is not None and planner is not None:
         raise InvalidConfigError("give lrs or planner, not both")
+    if runner is not None and executor is not None:
+        raise InvalidConfigError("give executor or runner, not both (runner= is the older name for executor=)")
     if not isinstance(thresholds, Thresholds):
         raise InvalidConfigError(f"thresholds must be a lrscout.Thresholds, got {type(thresholds).__name__}")
+    if resume and journal is None:
+        raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
     steps = positive_int("steps", steps)
     plan: Planner = planner if planner is not None else (FixedGrid(lrs) if lrs is not None else AdaptivePlanner())
-    run = runner if runner is not None else InlineRunner()
+    run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
+                     workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
-    traces: list[Trace] = []
-    candidates: tuple[Candidate, ...] = ()
-    rounds: list[tuple[float, ...]] = []
-    while True:
-        batch = tuple(plan.ask())
-        if not batch:
-            break
-        new = run.run(problem, batch, steps, pruner)
-        if len(new) != len(batch):
-            raise InvalidConfigError(f"the runner returned {len(new)} traces for {len(batch)} learning rates")
-        traces.extend(new)
-        rounds.append(batch)
-        verdicts = read_curves(traces, thresholds)
-        candidates = tuple(Candidate(t, v) for t, v in zip(traces, verdicts))
-        plan.tell(candidates)
-        if on_batch is not None:
-            on_batch(BatchDone(len(rounds), batch, candidates))
-
+    stats = data_stats_of(problem)
     run_config: dict[str, Any] = dict(problem.describe())
     run_config.update({"steps": steps, "planner": repr(plan), "runner": repr(run), "prune": prune})
     run_config.update(config or {})
-    return SweepResult(candidates=candidates, decision=choose(candidates, thresholds),
-                       thresholds=thresholds, config=run_config, rounds=tuple(rounds))
+    book = None if journal is None else Journal.open(journal, _resume_key(problem, run_config, pruner),
+                                                       resume=resume)
+    earlier = {} if book is None else book.finished
+    reused = {id(t) for t in earlier.values()}
+
+    traces: list[Trace] = []
+    in_flight: list[Trace] = []      # this round's candidates that finished, kept if Ctrl-C comes
+    candidates: tuple[Candidate, ...] = ()
+    rounds: list[tuple[float, ...]] = []
+
+    def finished(trace: Trace) -> None:
+        if book is not None:  # the journal first: what a result holds is always on disk too
+            book.append(trace, read_curves([trace], thresholds)[0])
+        in_flight.append(trace)
+
+    try:
+        with opened(run) as active:
+            while True:
+                batch = tuple(plan.ask())
+                if not batch:
+                    break
+                rounds.append(batch)
+                traces.extend(_train(active, problem, batch, steps, pruner, earlier, finished))
+                in_flight.clear()
+                candidates = _read(traces, thresholds)
+                plan.tell(candidates)
+                if on_batch is not None:
+                    on_batch(BatchDone(len(rounds), batch, candidates))
+        return _result(candidates, thresholds, run_config, rounds, sum(id(t) in reused for t in traces), stats)
+    except KeyboardInterrupt:
+        partial = dict(run_config, interrupted=True)
+        counted = {id(t) for t in traces}  # Ctrl-C may land after a round's traces joined `traces`
+        partial_traces = traces + [t for t in in_flight if id(t) not in counted]
+        raise SweepInterrupted(_result(_read(partial_traces, thresholds), thresholds, partial, rounds,
+                                       sum(id(t) in reused for t in partial_traces), stats)) from None
+    finally:
+        if book is not None:
+            book.close()
+
+
+def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: int,
+           pruner: DivergencePruner | None, earlier: Mapping[float, Trace],
+           finished: Callable[[Trace], None]) -> list[Trace]:
+    """One round: candidates the journal already holds are taken from it, the rest are run."""
+    todo = [lr for lr in batch if lr not in earlier]
+    fresh = run_batch(runner, problem, todo, steps, pruner, finished) if todo else []
+    if len(fresh) != len(todo):
+        raise InvalidConfigError(f"the runner returned {len(fresh)} traces for {len(todo)} learning rates")
+    by_lr = {**{lr: earlier[lr] for lr in batch if lr in earlier}, **{t.lr: t for t in fresh}}
+    missing = [lr for lr in batch if lr not in by_lr]
+    if missing:
+        raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
+                                 f"{', '.join(f'{lr:g}' for lr in missing)}")
+    return [by_lr[lr] for lr in batch]
+
+
+def _read(traces: Sequence[Trace], thresholds: Thresholds) -> tuple[Candidate, ...]:
+    return tuple(Candidate(t, v) for t, v in zip(traces, read_curves(traces, thresholds), strict=True))
+
+
+def _result(candidates: tuple[Candidate, ...], thresholds: Thresholds, run_config: dict[str, Any],
+            rounds: list[tuple[float, ...]], resumed: int, data_stats: DataStats | None) -> SweepResult:
+    if resumed:
+        run_config = dict(run_config, resumed_candidates=resumed)
+    decision = choose(candidates, thresholds)
+    findings = diagnose(candidates, decision, data_stats=data_stats, reading=thresholds)
+    return SweepResult(candidates=candidates, decision=decision, thresholds=thresholds, config=run_config,
+                       rounds=tuple(rounds), findings=findings)
+
+
+def _resume_key(problem: Problem, run_config: Mapping[str, Any], pruner: DivergencePruner | None) -> dict[str, Any]:
+    """What must match for a journal's candidates to be reused: everything that shapes a curve
+    (problem, data, steps, pruning) or the plan, but not where it ran (the executor)."""
+    key = {k: v for k, v in run_config.items() if k != "runner"}
+    key.update(data_fingerprint=data_fingerprint(problem), prune=None if pruner is None else pruner.ratio)
+    return key

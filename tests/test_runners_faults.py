@@ -1,0 +1,60 @@
+"""A candidate whose worker process dies is retried on a fresh worker a bounded number of
+times, then recorded as failed with the reason; the sweep finishes with the others.
+
+``DiesAt`` makes the worker training one learning rate kill itself with SIGKILL, as the
+kernel's OOM killer or an operator would. (Ray's side of this lives in test_runners_ray.py.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+import lrscout
+from executor_helpers import DiesAt, curve
+from lrscout import VerdictKind
+from lrscout.runners import ProcessRunner
+
+GRID = [1e-3, 1e-2, 1e-1, 1.0]
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_behind():
+    yield
+    assert multiprocessing.active_children() == []
+
+
+def deaths(folder):
+    return len(list(folder.glob("death-*")))
+
+
+def test_a_worker_that_dies_once_is_replaced_and_its_candidate_trained_again(tmp_path):
+    problem = lrscout.CallableProblem(DiesAt(tmp_path, lr=1e-2, times=1))
+    result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=2, max_retries=2))
+    assert deaths(tmp_path) == 1
+    survivor = result.candidate(1e-2)
+    assert survivor.trace.error is None and survivor.train_loss.tolist() == curve(1e-2, 60).tolist()
+    assert result.decision.chosen
+
+
+def test_a_candidate_whose_worker_keeps_dying_is_failed_with_the_reason_and_the_rest_finish(tmp_path):
+    problem = lrscout.CallableProblem(DiesAt(tmp_path, lr=1e-1, times=99))
+    result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=2, max_retries=2))
+    assert deaths(tmp_path) == 3  # the first try and two retries
+    failed = result.candidate(1e-1)
+    assert failed.kind is VerdictKind.FAILED
+    assert "worker process died 3 times (killed by SIGKILL; killed by SIGKILL; killed by SIGKILL)" \
+        in failed.verdict.reason
+    assert "gave up after 2 retries" in failed.verdict.reason
+    assert [c.kind for c in result.candidates if c.lr != 1e-1] == \
+        [VerdictKind.TOO_SLOW, VerdictKind.GOOD, VerdictKind.DIVERGED]
+    # a failed candidate bounds the stable range like a too-high one: 0.01 is the choice
+    assert result.chosen_lr == 1e-2
+
+
+def test_with_no_retries_the_first_death_fails_the_candidate(tmp_path):
+    problem = lrscout.CallableProblem(DiesAt(tmp_path, lr=1e-3, times=99))
+    result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=1, max_retries=0))
+    assert deaths(tmp_path) == 1
+    assert "died 1 time (killed by SIGKILL); gave up after 0 retries" in result.candidate(1e-3).verdict.reason
