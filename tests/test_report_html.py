@@ -93,7 +93,8 @@ def test_every_section_has_its_place(page):
         assert heading in page
 
 
-def test_missing_range_test_schedule_and_findings_leave_a_placeholder(page):
+def test_missing_range_test_schedule_and_findings_leave_a_placeholder(housing_sweep):
+    page = render_html(replace(housing_sweep, findings=()))
     assert "No LR range test in this result" in page
     assert "No schedule recommended in this result" in page
     assert "No findings" in page

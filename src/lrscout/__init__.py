@@ -16,7 +16,7 @@ from .recommend import Recommendation, recommend_schedule
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .result import SweepResult
 from .selection import choose
-from .sweep import BatchDone, sweep
+from .sweep import BatchDone, SweepInterrupted, sweep
 from .thresholds import Thresholds
 from .types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
                     Trace, Verdict, VerdictKind)
@@ -29,6 +29,6 @@ __all__ = [
     "FixedGrid", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
     "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
-    "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",
+    "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",
     "log_grid", "read_curve", "read_curves", "sweep",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import os
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .data.prepare import Dataset, prepare
 from .data.table import Table, read_csv
@@ -10,6 +11,9 @@ from .problems.numpy_models import LinearRegression, LogisticRegression, NumpyPr
 from .result import SweepResult
 from .sweep import BatchDone, sweep
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+if TYPE_CHECKING:
+    from .runners import Runner
 
 
 def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: float = 0.0,
@@ -24,11 +28,16 @@ def sweep_table(data: Table | str, target: str, *, model: str | None = None,
                 features: Sequence[str] | None = None, scale: str = "none", val_fraction: float = 0.2,
                 lrs: Sequence[float] | None = None, steps: int = 100, batch_size: int | None = None,
                 momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                on_batch: Callable[[BatchDone], None] | None = None) -> SweepResult:
-    """Read (if a path), check, split and scale a table, then sweep a built-in model on it."""
+                on_batch: Callable[[BatchDone], None] | None = None, executor: "str | Runner | None" = None,
+                journal: "str | os.PathLike[str] | None" = None, resume: bool = False) -> SweepResult:
+    """Read (if a path), check, split and scale a table, then sweep a built-in model on it.
+
+    ``executor``, ``journal`` and ``resume`` are passed to ``lrscout.sweep``.
+    """
     table = read_csv(data) if isinstance(data, str) else data
     dataset = prepare(table, target, model=model, features=features, scale=scale,
                       val_fraction=val_fraction, seed=seed)
     problem = problem_for(dataset, batch_size=batch_size, momentum=momentum, seed=seed)
     config = {"data": table.name, "val_fraction": val_fraction, **dataset.describe()}
-    return sweep(problem, lrs, steps, thresholds=thresholds, on_batch=on_batch, config=config)
+    return sweep(problem, lrs, steps, thresholds=thresholds, on_batch=on_batch, config=config,
+                 executor=executor, journal=journal, resume=resume)

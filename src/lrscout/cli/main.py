@@ -10,6 +10,7 @@ import click
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_CHOICE = 3
+EXIT_INTERRUPTED = 130
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +48,14 @@ def cli() -> None:
               help="Write each candidate's curve as a TensorBoard run under DIR (needs lrscout[tensorboard]).")
 @click.option("--mlflow", is_flag=True,
               help="Log the sweep to MLflow's tracking URI, one child run per candidate (needs lrscout[mlflow]).")
+@click.option("--executor", type=click.Choice(["inline", "processes", "ray"]), default="inline", show_default=True,
+              help="Where candidates train: this process, a local process pool, or Ray (needs lrscout[ray]).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes (processes) or CPUs of the local Ray cluster (ray); default: one per core.")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
+@click.option("--resume", is_flag=True,
+              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates are not rerun.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
 def sweep_command(**options) -> None:
     """Sweep learning rates for a built-in NumPy model on a CSV file."""
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except LrscoutError as exc:
         click.echo(f"lrscout: error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
