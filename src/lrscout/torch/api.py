@@ -1,0 +1,83 @@
+"""``lrscout.torch.sweep``: the core sweep on a PyTorch setup, in one call."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping, Sequence
+
+import torch
+
+from ..errors import InvalidConfigError
+from ..planners import Planner
+from ..result import SweepResult
+from ..sweep import BatchDone
+from ..sweep import sweep as core_sweep
+from ..thresholds import DEFAULT_THRESHOLDS, Thresholds
+from .distributed import on_rank_zero
+from .problem import TorchProblem
+from .range_test import RangeOptions, run_range_test
+from .state import preserved
+
+
+def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
+          lrs: Sequence[float] | None = None, steps: int = 100, val_data: Any = None,
+          range_test: bool | Mapping[str, Any] = False,
+          batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
+          optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
+          device: Any = None, dtype: Any = None, mode: str = "auto", amp: Any = None, accumulation_steps: int = 1,
+          num_threads: int | None = None, chunk_size: int | None = None, compile: bool = False,
+          cuda_graphs: bool = False, val_batches: int | None = None, planner: Planner | None = None,
+          thresholds: Thresholds = DEFAULT_THRESHOLDS, prune: bool = True,
+          on_batch: Callable[[BatchDone], None] | None = None) -> SweepResult:
+    """Sweep learning rates for a PyTorch model and choose one; returns the core ``SweepResult``.
+
+    What to train:
+
+    - ``model``: an ``nn.Module`` (a DDP wrapper is unwrapped) or a factory called once. A copy
+      trains; yours is never changed.
+    - ``optimizer``: your optimizer instance (same class, groups, ratios and state), an
+      optimizer class with ``optimizer_kwargs``, or a factory ``(params, lr) -> Optimizer``.
+      A candidate lr scales every parameter group, keeping their ratios.
+    - ``loss_fn(output, target)`` for batches ``(*inputs, target)``, or ``batch_loss(model,
+      batch) -> loss`` for any other batch.
+    - ``train_data`` / ``val_data``: a DataLoader, an iterable of batches, a Dataset or
+      ``(inputs, targets)`` tensors (with ``batch_size``, shuffled with ``seed``). Training data
+      is cycled when shorter than the window; every candidate sees the same batches.
+
+    How: ``lrs`` (explicit grid) or ``planner`` (default: the adaptive 1e-4..1 plan), ``steps``
+    per candidate, ``prune``, ``thresholds`` and ``on_batch`` as in ``lrscout.sweep``.
+    ``mode``: "auto" (time both engines, pick the faster), "vectorized" or "sequential";
+    ``chunk_size`` caps candidates trained together; ``compile``/``cuda_graphs`` speed up the
+    vectorized step on a GPU. ``device``, ``dtype``, ``amp`` ("bf16"/"fp16"),
+    ``accumulation_steps``, ``num_threads`` (CPU threads during the search; recorded in
+    ``config`` either way), ``val_batches`` (cap on validation batches).
+
+    ``range_test=True`` (or a dict of ``range_test`` options: min_lr, max_lr, steps, spacing,
+    stop_factor) also runs the LR range test on the same setup and stores it in
+    ``result.range_test``. Under ``torch.distributed`` rank 0 runs everything and every rank
+    returns rank 0's result (``lrscout.torch.distributed``).
+    """
+    test_options = dict(range_test) if isinstance(range_test, Mapping) else {}
+    unknown = sorted(set(test_options) - {f.name for f in dataclasses.fields(RangeOptions)})
+    if unknown:
+        raise InvalidConfigError(f"range_test options {unknown} are unknown; use min_lr, max_lr, steps, spacing, "
+                                 "stop_factor")
+    test_config = RangeOptions(**test_options)          # checked now, not after the sweep
+
+    def run() -> SweepResult:
+        problem = TorchProblem(model, optimizer, loss_fn, train_data, val_data=val_data, batch_loss=batch_loss,
+                               optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed, device=device,
+                               dtype=dtype, mode=mode, amp=amp, accumulation_steps=accumulation_steps,
+                               num_threads=num_threads, chunk_size=chunk_size, compile=compile,
+                               cuda_graphs=cuda_graphs, val_batches=val_batches)
+        result = core_sweep(problem, lrs, steps, planner=planner, thresholds=thresholds, prune=prune,
+                            on_batch=on_batch)
+        # the core reads describe() before training; which engine ran is known only now
+        result = dataclasses.replace(result, config={**result.config, **problem.run_info()})
+        if not range_test:
+            return result
+        with preserved(device, problem.num_threads):
+            test = run_range_test(problem.bench, test_config)
+        return dataclasses.replace(result, range_test=test)
+
+    return on_rank_zero(run)

@@ -1,0 +1,76 @@
+"""How each training step runs: device, dtype, mixed precision, accumulation, CPU threads.
+
+One validated value shared by the sweep engines and the range test, so both train a step the
+same way and the result's ``config`` can say exactly how it was run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, ContextManager, Mapping
+
+import torch
+
+from .._validation import positive_int
+from ..errors import InvalidConfigError
+
+_AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, torch.bfloat16: torch.bfloat16,
+               "fp16": torch.float16, "float16": torch.float16, torch.float16: torch.float16}
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """``device``/``dtype``: where and in what precision the working copy lives (``None``: as
+    the model is). ``amp``: ``"bf16"`` or ``"fp16"`` autocast (fp16 adds a ``GradScaler``).
+    ``accumulation_steps``: micro-batches whose gradients are summed into one step.
+    ``num_threads``: torch's CPU threads during the search (restored after); ``None`` keeps the
+    current setting, which is recorded either way."""
+
+    device: torch.device
+    dtype: torch.dtype | None = None
+    amp: torch.dtype | None = None
+    accumulation_steps: int = 1
+    num_threads: int | None = None
+
+    @classmethod
+    def resolve(cls, model: torch.nn.Module, *, device: Any = None, dtype: Any = None, amp: Any = None,
+                accumulation_steps: int = 1, num_threads: int | None = None) -> "TrainOptions":
+        """Validate the user's options; ``device=None`` means the model's own device."""
+        if device is None:
+            first = next(iter(model.parameters()), None)
+            resolved = first.device if first is not None else torch.device("cpu")
+        else:
+            try:
+                resolved = torch.device(device)
+            except (RuntimeError, TypeError) as exc:
+                raise InvalidConfigError(f"device {device!r} is not a torch device (e.g. 'cpu', 'cuda:0'): {exc}") from None
+        if resolved.type == "cuda" and not torch.cuda.is_available():
+            raise InvalidConfigError(f"device {device!r} asks for CUDA, but torch {torch.__version__} sees no GPU; "
+                                     "use device='cpu'")
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise InvalidConfigError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+        if amp is not None and amp not in _AMP_DTYPES:
+            raise InvalidConfigError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
+        threads = None if num_threads is None else positive_int("num_threads", num_threads)
+        return cls(device=resolved, dtype=dtype, amp=None if amp is None else _AMP_DTYPES[amp],
+                   accumulation_steps=positive_int("accumulation_steps", accumulation_steps), num_threads=threads)
+
+    def autocast(self) -> ContextManager[Any]:
+        if self.amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp)
+
+    def grad_scaler(self) -> "torch.amp.GradScaler | None":
+        """fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none."""
+        if self.amp is not torch.float16:
+            return None
+        return torch.amp.GradScaler(self.device.type)
+
+    def describe(self) -> Mapping[str, Any]:
+        return {
+            "device": str(self.device),
+            "dtype": None if self.dtype is None else str(self.dtype).replace("torch.", ""),
+            "amp": None if self.amp is None else str(self.amp).replace("torch.", ""),
+            "accumulation_steps": self.accumulation_steps,
+        }
