@@ -47,8 +47,10 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     How: ``lrs`` (explicit grid) or ``planner`` (default: the adaptive 1e-4..1 plan), ``steps``
     per candidate, ``prune``, ``thresholds`` and ``on_batch`` as in ``lrscout.sweep``.
     ``mode``: "auto" (time both engines, pick the faster), "vectorized" or "sequential";
-    ``chunk_size`` caps candidates trained together; ``compile``/``cuda_graphs`` speed up the
-    vectorized step on a GPU. ``device``, ``dtype``, ``amp`` ("bf16"/"fp16"),
+    ``chunk_size`` caps candidates trained together; ``compile`` (torch.compile) and
+    ``cuda_graphs`` (GPU only) speed up the vectorized step after a one-time compile -- which
+    writes torch's kernel cache (TORCHINDUCTOR_CACHE_DIR, under /tmp by default): the only
+    option that touches the disk. ``device``, ``dtype``, ``amp`` ("bf16"/"fp16"),
     ``accumulation_steps``, ``num_threads`` (CPU threads during the search; recorded in
     ``config`` either way), ``val_batches`` (cap on validation batches).
 

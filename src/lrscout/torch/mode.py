@@ -3,12 +3,12 @@
 ``mode="sequential"`` and ``mode="vectorized"`` are taken as asked, except that a setup the
 vectorized engine cannot run falls back to sequential with a ``FallbackWarning`` (one line
 saying why). ``mode="auto"`` first asks the same question, then times both on the sweep's
-own batches -- ``PROBE_STEPS`` steps of the vectorized engine for the round's K candidates
-against the same steps of one sequential candidate, times K -- and picks the faster. The
-probe costs a few steps; it settles what no fixed rule can (measured on an H100 with K=8: a
-small MLP's vmapped step cost 3.3x one plain run, well under 8 runs, while a ResNet-style CNN's
-cost 1.45x eight sequential runs; on CPU, see benchmarks/TORCH.md). The probe times a loaded
-machine as it finds it: its timings are in ``config["mode_probe_s"]``.
+own batches -- a step of the vectorized engine for the round's K candidates against K steps
+of the sequential engine, the best of two alternating short runs each -- and picks the
+faster. The probe costs about ten steps of each engine; it settles what no fixed rule can
+(measured on an H100 with K=8: a small MLP's vmapped step cost 3.3x one plain run, well under
+8 runs, while a ResNet-style CNN's cost 1.45x eight sequential runs; on CPU see
+benchmarks/TORCH.md). Its timings are kept in ``config["mode_probe_s"]``.
 
 On a GPU the probe also measures the vectorized engine's peak memory per candidate and caps
 the number of candidates run together (``chunk_size``) to fit 80% of the free memory. On CPU
@@ -17,6 +17,7 @@ there is no cap unless ``chunk_size`` is given.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .workbench import Workbench
 
 MODES = ("auto", "vectorized", "sequential")
 PROBE_STEPS = 3
+PROBE_REPEATS = 2
 MEMORY_FRACTION = 0.8
 
 
@@ -56,15 +58,24 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def _per_step(engine: Any, lrs: Sequence[float]) -> float:
-    """Seconds per step: a (PROBE_STEPS + 1)-step run minus a 1-step run (set-up cancels out)."""
-    engine.train(lrs, PROBE_STEPS + 1, None)                 # warm-up: allocator, kernels, compiled graphs
-    t0 = time.perf_counter()
-    engine.train(lrs, 1, None)
-    one = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    engine.train(lrs, PROBE_STEPS + 1, None)
-    return max(time.perf_counter() - t0 - one, 1e-9) / PROBE_STEPS
+def _probe(vectorized: VectorizedEngine, sequential: SequentialEngine, lr: float, k: int) -> tuple[float, float]:
+    """Seconds per step: one vectorized step for ``k`` candidates, and ``k`` sequential steps.
+
+    Each engine is warmed up (allocator, kernels, compiled graphs), then timed over
+    ``PROBE_STEPS`` steps ``PROBE_REPEATS`` times, alternating which goes first; the fastest
+    repetition counts, so a burst of other work on the machine does not decide the mode.
+    """
+    runs = {"vectorized": lambda n: vectorized.train([lr] * k, n, None),
+            "sequential": lambda n: sequential.train([lr], n, None)}
+    best = {}
+    for name, run in runs.items():
+        run(2)
+    for rep in range(PROBE_REPEATS):
+        for name in (list(runs) if rep % 2 == 0 else list(reversed(runs))):
+            t0 = time.perf_counter()
+            runs[name](PROBE_STEPS)
+            best[name] = min(best.get(name, math.inf), (time.perf_counter() - t0) / PROBE_STEPS)
+    return best["vectorized"], best["sequential"] * k
 
 
 def _memory_cap(engine: VectorizedEngine, lr: float, device: torch.device) -> int | None:
@@ -96,13 +107,12 @@ def choose_mode(requested: str, bench: Workbench, lrs: Sequence[float], *, chunk
             warnings.warn(f"lrscout: running sequentially: {rule}", FallbackWarning, stacklevel=4)
         return ModeChoice("sequential", rule, None), sequential
     vectorized = VectorizedEngine(bench, rule, compile=compile, cuda_graphs=cuda_graphs)
-    probe_lrs = [min(lrs)] * len(lrs)                         # the smallest: least likely to stop early
-    cap = chunk_size or _memory_cap(vectorized, probe_lrs[0], bench.options.device)
+    probe_lr = min(lrs)                                       # the smallest: least likely to stop early
+    cap = chunk_size or _memory_cap(vectorized, probe_lr, bench.options.device)
     if requested == "vectorized":
         return ModeChoice("vectorized", "vectorized mode was asked for", cap), vectorized
     k = min(len(lrs), cap or len(lrs))
-    vec_s = _per_step(vectorized, probe_lrs[:k])
-    seq_s = _per_step(sequential, probe_lrs[:1]) * k
+    vec_s, seq_s = _probe(vectorized, sequential, probe_lr, k)
     probe = {"vectorized_step": vec_s, "sequential_steps": seq_s}
     if vec_s <= seq_s:
         return ModeChoice("vectorized", f"auto: one vectorized step for {k} candidates took {vec_s * 1e3:.3g} ms, "
