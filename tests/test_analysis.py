@@ -182,3 +182,25 @@ def test_spikes_that_end_back_at_the_start_are_unstable_not_too_slow():
     v = read_curve(curve)
     assert v.kind is K.UNSTABLE
     assert "spiked" in v.reason
+
+
+def test_a_flat_curve_above_a_good_rate_is_stalled_not_too_slow():
+    # momentum thrown out of its basin: a dip, then a noisy plateau near the start
+    rng = np.random.default_rng(1)
+    plateau = np.concatenate([np.linspace(1.0, 0.5, 10), 0.95 + 0.1 * rng.normal(size=90)])
+    traces = [Trace(0.01, np.exp(-t / 40)), Trace(0.1, np.exp(-t / 15)), Trace(1.0, plateau)]
+    assert read_curve(plateau).kind is K.TOO_SLOW
+    verdicts = read_curves(traces)
+    assert [v.kind for v in verdicts] == [K.GOOD, K.GOOD, K.UNSTABLE]
+    assert "stalled" in verdicts[2].reason and "smaller lr 0.1" in verdicts[2].reason
+
+
+def test_a_flat_curve_below_every_good_rate_stays_too_slow():
+    traces = [Trace(1e-4, np.full(100, 1.0)), Trace(0.1, np.exp(-t / 15))]
+    assert [v.kind for v in read_curves(traces)] == [K.TOO_SLOW, K.GOOD]
+
+
+def test_a_loss_that_explodes_right_after_a_gain_says_it_exploded():
+    v = read_curve([1.0, 0.5, 12.0])
+    assert v.kind is K.UNSTABLE
+    assert "exploded to 12x" in v.reason

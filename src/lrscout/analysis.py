@@ -241,7 +241,10 @@ def read_curve(
     peak = float(np.max(x))
     exploded = peak - start >= (t.diverge_ratio - 1.0) * scale
     rising = (ev.end_loss - start) >= (t.rise_ratio - 1.0) * scale and ev.monotonicity <= 0.3
-    if clear_gain and (ev.rebound >= t.rebound or exploded):
+    if clear_gain and exploded:
+        return Verdict(K.UNSTABLE, f"{gain_text}, then exploded to {peak / scale:.3g}x its start: "
+                                   "borderline, lower it or warm up", ev)
+    if clear_gain and ev.rebound >= t.rebound:
         return Verdict(K.UNSTABLE, f"{gain_text}, then rose back "
                                    f"{_pct(min(ev.rebound, 99.99))} of that gain "
                                    f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up", ev)
@@ -287,7 +290,15 @@ def read_curve(
 
 
 def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Verdict]:
-    """Read every trace of a sweep, then mark stable curves far behind the best as too slow."""
+    """Read every trace of a sweep, then compare candidates in two ways one curve cannot.
+
+    1. A flat curve above a good rate is stalled, not slow: a rate ten times smaller that
+       makes ``1 / slow_fraction`` times its progress shows the step is too large (momentum
+       and adaptive optimizers thrown out of their basin settle on a plateau instead of
+       exploding). It is ``unstable``.
+    2. A good curve that made less than ``slow_fraction`` of the best good curve's progress is
+       ``too_slow``.
+    """
     verdicts: list[Verdict] = []
     for trace in traces:
         if trace.error is not None:
@@ -298,6 +309,7 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
             if v.kind is VerdictKind.GOOD and v.evidence is not None and math.isfinite(v.evidence.progress)]
     if not good:
         return verdicts
+    _mark_stalled(traces, verdicts, good, thresholds)
     best_i, best_progress = max(good, key=lambda item: item[1])
     if best_progress <= 0:
         return verdicts
@@ -312,3 +324,24 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
                 ev,
             )
     return verdicts
+
+
+def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]],
+                  thresholds: Thresholds) -> None:
+    """Re-read flat curves that stand above a smaller, clearly better good rate as ``unstable``."""
+    for i, verdict in enumerate(verdicts):
+        ev = verdict.evidence
+        if verdict.kind is not VerdictKind.TOO_SLOW or ev is None or not math.isfinite(ev.progress):
+            continue
+        below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr
+                 and p * thresholds.slow_fraction > max(ev.progress, 0.0)]
+        if not below:
+            continue
+        j, p = max(below, key=lambda item: item[1])
+        verdicts[i] = Verdict(
+            VerdictKind.UNSTABLE,
+            f"stalled: it {'fell' if ev.relative_decrease >= 0 else 'rose'} only "
+            f"{_pct(abs(ev.relative_decrease))} while the smaller lr {traces[j].lr:.3g} falls "
+            f"{_pct(verdicts[j].evidence.relative_decrease)}: the step is too large, not too small",
+            ev,
+        )
