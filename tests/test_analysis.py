@@ -204,3 +204,26 @@ def test_a_loss_that_explodes_right_after_a_gain_says_it_exploded():
     v = read_curve([1.0, 0.5, 12.0])
     assert v.kind is K.UNSTABLE
     assert "exploded to 12x" in v.reason
+
+
+def test_a_falling_curve_far_behind_a_smaller_rate_is_stalled():
+    rng = np.random.default_rng(2)
+    bumpy = np.exp(-t / 150) * np.exp(0.1 * rng.normal(size=t.size))   # falls about half, noisily
+    verdicts = read_curves([Trace(0.1, np.exp(-t / 20)), Trace(0.3, bumpy)])
+    assert read_curve(bumpy).kind is K.GOOD
+    assert verdicts[1].kind is K.UNSTABLE and "of the progress" in verdicts[1].reason
+
+
+def test_a_larger_rate_settling_on_a_slightly_higher_floor_stays_good():
+    lower = 0.05 + 0.95 * np.exp(-t / 10)
+    higher = 0.08 + 0.92 * np.exp(-t / 4)       # faster, but a noisier step leaves a higher floor
+    assert [v.kind for v in read_curves([Trace(0.1, lower), Trace(0.3, higher)])] == [K.GOOD, K.GOOD]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(5.0, 500.0), min_size=2, max_size=6, unique=True))
+def test_faster_curves_at_larger_rates_are_never_stalled(time_constants):
+    # larger lr, shorter time constant: the ordinary stable range
+    taus = sorted(time_constants, reverse=True)
+    traces = [Trace(10.0 ** k, np.exp(-t / tau)) for k, tau in enumerate(taus)]
+    assert not any("stalled" in v.reason for v in read_curves(traces))

@@ -292,9 +292,10 @@ def read_curve(
 def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Verdict]:
     """Read every trace of a sweep, then compare candidates in two ways one curve cannot.
 
-    1. A flat curve above a good rate is stalled, not slow: a rate ten times smaller that
-       makes ``1 / slow_fraction`` times its progress shows the step is too large (momentum
-       and adaptive optimizers thrown out of their basin settle on a plateau instead of
+    1. A stable curve above a good rate that made less than ``stalled_fraction`` of that
+       rate's progress is stalled, not slow: up to the fastest rate, a larger step makes more
+       progress, so less progress at a larger rate means the step is too large (momentum and
+       adaptive optimizers thrown out of their basin settle on a noisy plateau instead of
        exploding). It is ``unstable``.
     2. A good curve that made less than ``slow_fraction`` of the best good curve's progress is
        ``too_slow``.
@@ -310,6 +311,7 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
     if not good:
         return verdicts
     _mark_stalled(traces, verdicts, good, thresholds)
+    good = [(i, p) for i, p in good if verdicts[i].kind is VerdictKind.GOOD]
     best_i, best_progress = max(good, key=lambda item: item[1])
     if best_progress <= 0:
         return verdicts
@@ -328,20 +330,21 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
 
 def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]],
                   thresholds: Thresholds) -> None:
-    """Re-read flat curves that stand above a smaller, clearly better good rate as ``unstable``."""
+    """Re-read stable curves that stand above a smaller, clearly better good rate as ``unstable``."""
     for i, verdict in enumerate(verdicts):
         ev = verdict.evidence
-        if verdict.kind is not VerdictKind.TOO_SLOW or ev is None or not math.isfinite(ev.progress):
+        if not verdict.kind.is_stable or ev is None or not math.isfinite(ev.progress):
             continue
         below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr
-                 and p * thresholds.slow_fraction > max(ev.progress, 0.0)]
+                 and p * thresholds.stalled_fraction > max(ev.progress, 0.0)]
         if not below:
             continue
         j, p = max(below, key=lambda item: item[1])
         verdicts[i] = Verdict(
             VerdictKind.UNSTABLE,
-            f"stalled: it {'fell' if ev.relative_decrease >= 0 else 'rose'} only "
-            f"{_pct(abs(ev.relative_decrease))} while the smaller lr {traces[j].lr:.3g} falls "
-            f"{_pct(verdicts[j].evidence.relative_decrease)}: the step is too large, not too small",
+            f"stalled: it {'fell' if ev.relative_decrease >= 0 else 'rose'} "
+            f"{_pct(abs(ev.relative_decrease))} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while "
+            f"the smaller lr {traces[j].lr:.3g} falls {_pct(verdicts[j].evidence.relative_decrease)}: "
+            "the step is too large, not too small",
             ev,
         )

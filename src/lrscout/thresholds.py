@@ -42,6 +42,8 @@ class Thresholds:
     - ``too_slow_decrease``: relative decrease over the window below which a curve is flat.
     - ``slow_fraction``: a stable curve that made less than this fraction of the progress
       (log-decrease) of the best stable candidate in the same sweep is too slow.
+    - ``stalled_fraction``: a stable curve that made less than this fraction of the progress of
+      a good candidate at a *smaller* rate is past the fastest rate: stalled, too high.
 
     - ``significance``: moves smaller than this many noise standard deviations (measured from
       the curve's own residual) are noise: they neither count as progress nor as waves.
@@ -65,6 +67,7 @@ class Thresholds:
     mostly_monotonic: float = 0.7
     too_slow_decrease: float = 0.02
     slow_fraction: float = 0.2
+    stalled_fraction: float = 0.3
     significance: float = 2.5
     val_margin: float = 0.05
 
@@ -81,6 +84,7 @@ class Thresholds:
         finite_real("mostly_monotonic", self.mostly_monotonic, low=0.5, high=1.0)
         finite_real("too_slow_decrease", self.too_slow_decrease, low=0.0, high=1.0, high_open=True)
         finite_real("slow_fraction", self.slow_fraction, low=0.0, high=1.0, high_open=True)
+        finite_real("stalled_fraction", self.stalled_fraction, low=0.0, high=1.0, high_open=True)
         finite_real("significance", self.significance, low=0.0)
         finite_real("val_margin", self.val_margin, low=0.0)
 
