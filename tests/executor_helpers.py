@@ -136,3 +136,16 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+class HangsAt:
+    """Trains like ``curve``, but the candidate at learning rate ``lr`` never returns (a deadlock)."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+
+    def __call__(self, lr: float, steps: int) -> np.ndarray:
+        if lr == self.lr:
+            while True:
+                time.sleep(60)
+        return curve(lr, steps)

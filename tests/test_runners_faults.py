@@ -12,9 +12,10 @@ import multiprocessing
 import pytest
 
 import lrscout
-from executor_helpers import DiesAt, curve
+from executor_helpers import DiesAt, HangsAt, curve
 from lrscout import VerdictKind
-from lrscout.runners import ProcessRunner
+from lrscout.errors import InvalidConfigError
+from lrscout.runners import ProcessRunner, runner_for
 
 GRID = [1e-3, 1e-2, 1e-1, 1.0]
 
@@ -58,3 +59,21 @@ def test_with_no_retries_the_first_death_fails_the_candidate(tmp_path):
     result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=1, max_retries=0))
     assert deaths(tmp_path) == 1
     assert "died 1 time (killed by SIGKILL); gave up after 0 retries" in result.candidate(1e-3).verdict.reason
+
+
+def test_a_hung_candidate_is_stopped_at_the_timeout_and_failed_without_a_retry():
+    problem = lrscout.CallableProblem(HangsAt(1e-1))
+    result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=2, timeout=3))
+    hung = result.candidate(1e-1)
+    assert hung.kind is VerdictKind.FAILED
+    assert "no answer after 3 s (timeout)" in hung.verdict.reason
+    assert [c.kind for c in result.candidates if c.lr != 1e-1] == \
+        [VerdictKind.TOO_SLOW, VerdictKind.GOOD, VerdictKind.DIVERGED]
+
+
+def test_timeout_is_validated_and_belongs_to_the_processes_executor():
+    with pytest.raises(InvalidConfigError, match="timeout"):
+        ProcessRunner(timeout=0)
+    with pytest.raises(InvalidConfigError, match="applies to the processes executor"):
+        runner_for("inline", timeout=5)
+    assert runner_for("processes", workers=2, timeout=5).timeout == 5

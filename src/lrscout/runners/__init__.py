@@ -19,22 +19,27 @@ from .ray import RayRunner
 EXECUTORS = ("inline", "processes", "ray")
 
 
-def runner_for(executor: str | Runner, *, workers: int | None = None, ray_address: str | None = None) -> Runner:
+def runner_for(executor: str | Runner, *, workers: int | None = None, ray_address: str | None = None,
+               timeout: float | None = None) -> Runner:
     """The runner for an executor name, or the given runner itself.
 
     ``workers`` sizes the process pool (processes) or the local cluster (ray without an
-    address); ``ray_address`` connects the ray executor to an existing cluster.
+    address); ``ray_address`` connects the ray executor to an existing cluster; ``timeout``
+    (processes) is how long one candidate may train before its worker counts as hung.
     """
     if not isinstance(executor, str):
         if not callable(getattr(executor, "run", None)):
             raise InvalidConfigError(f"executor must be one of {', '.join(EXECUTORS)} or a runner with a "
                                      f"run(problem, lrs, steps, pruner) method, got {executor!r}")
-        if workers is not None or ray_address is not None:
-            raise InvalidConfigError("workers and ray_address configure a named executor; a runner "
+        if workers is not None or ray_address is not None or timeout is not None:
+            raise InvalidConfigError("workers, ray_address and timeout configure a named executor; a runner "
                                      f"instance ({executor!r}) carries its own settings")
         return executor
     if executor not in EXECUTORS:
         raise InvalidConfigError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if timeout is not None and executor != "processes":
+        raise InvalidConfigError(f"timeout (--timeout {timeout:g}) applies to the processes executor, not "
+                                 f"{executor!r}")
     if ray_address is not None and executor != "ray":
         raise InvalidConfigError(f"ray_address (--ray-address) applies to the ray executor, not {executor!r}")
     if executor == "inline":
@@ -43,7 +48,7 @@ def runner_for(executor: str | Runner, *, workers: int | None = None, ray_addres
                                      "executors; inline runs in this process")
         return InlineRunner()
     if executor == "processes":
-        return ProcessRunner(workers=workers)
+        return ProcessRunner(workers=workers, timeout=timeout)
     if workers is not None and ray_address is not None:
         raise InvalidConfigError(f"workers (--workers {workers}) sizes a local Ray cluster; the cluster at "
                                  f"{ray_address!r} is already sized")

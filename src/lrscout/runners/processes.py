@@ -11,6 +11,9 @@ it. Here every worker holds at most one task, so a death is charged to exactly t
 candidate: it is retried on a fresh worker up to ``max_retries`` times, then recorded as a
 failed trace saying why, and the other candidates carry on. An exception raised by the
 problem itself is not a fault of the worker: it propagates to the caller, as it would inline.
+A worker that holds a candidate longer than ``timeout`` seconds is taken to be hung (a
+deadlock, a stalled data source): it is killed and the candidate recorded as failed at once,
+since a retry would most likely hang again.
 
 Workers are started with ``spawn``, so they share nothing with the parent (no inherited
 threads or locks, as ``fork`` would give): the problem must be picklable, and a script that
@@ -23,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import time
 import traceback
 from collections import deque
 from contextlib import contextmanager
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator, Mapping, Sequence
 
-from .._validation import positive_int
+from .._validation import finite_real, positive_int
 from ..errors import InvalidConfigError
 from ..problem import DivergencePruner, Problem
 from ..types import Trace
@@ -45,13 +49,16 @@ class ProcessRunner:
     """Run candidates on ``workers`` local processes (default: one per available core).
 
     ``threads`` caps each worker's math libraries (default: its share of the cores);
-    ``max_retries`` is how many times a candidate whose worker died is tried again.
+    ``max_retries`` is how many times a candidate whose worker died is tried again;
+    ``timeout`` (seconds, default none) is how long one candidate may train before its
+    worker is taken to be hung, killed, and the candidate recorded as failed.
     """
 
     workers: int | None = None
     max_retries: int = 2
     threads: int | None = None
     start_method: str = "spawn"
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.workers is not None:
@@ -59,6 +66,8 @@ class ProcessRunner:
         if self.threads is not None:
             positive_int("threads", self.threads)
         positive_int("max_retries", self.max_retries, minimum=0)
+        if self.timeout is not None:
+            finite_real("timeout", self.timeout, low=0.0, low_open=True)
         if self.start_method not in START_METHODS:
             raise InvalidConfigError(f"start_method must be one of {', '.join(START_METHODS)}, "
                                      f"got {self.start_method!r}")
@@ -117,7 +126,13 @@ class ProcessPool:
                     task = pending.popleft()
                     worker.assign(task, payload, steps, pruner)
                     busy[worker] = task
-                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                                 timeout=self._until_first_deadline(busy)))
+                for worker in self._overdue(busy, ready):
+                    task = busy.pop(worker)
+                    worker.stop(now=True)
+                    reason = f"no answer after {self.config.timeout:g} s (timeout): its worker was taken to be hung"
+                    self._finish(done, task.index, failed_trace(task.lr, reason), on_trace)
                 for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
                     task = busy.pop(worker)
                     reply = worker.reply()
@@ -143,6 +158,20 @@ class ProcessPool:
                 worker.stop(now=True)
             raise
         return [done[i] for i in range(len(lrs))]
+
+    def _until_first_deadline(self, busy: Mapping["_Worker", "_Task"]) -> float | None:
+        if self.config.timeout is None:
+            return None
+        now = time.monotonic()
+        return max(0.0, min(w.started + self.config.timeout - now for w in busy))
+
+    def _overdue(self, busy: Mapping["_Worker", "_Task"], ready: set) -> list["_Worker"]:
+        """Workers past the timeout that have not answered (an answer in hand still counts)."""
+        if self.config.timeout is None:
+            return []
+        now = time.monotonic()
+        return [w for w in busy if now - w.started >= self.config.timeout
+                and w.conn not in ready and w.process.sentinel not in ready]
 
     def _pickled(self, problem: Problem) -> bytes:
         # pickled once per session, so each worker is sent the problem once, not once per round
@@ -193,8 +222,10 @@ class _Worker:
         self.process = process
         self.conn = conn
         self._problem: bytes | None = None
+        self.started = time.monotonic()
 
     def assign(self, task: _Task, payload: bytes, steps: int, pruner: DivergencePruner | None) -> None:
+        self.started = time.monotonic()
         try:
             if self._problem is not payload:
                 self.conn.send(("problem", payload))
