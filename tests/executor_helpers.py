@@ -34,6 +34,11 @@ def curve(lr: float, steps: int) -> np.ndarray:
     return np.exp(-3.0 * lr * t) * (1.0 + 0.002 * rng.standard_normal(steps)) + 0.05
 
 
+def kept(losses: np.ndarray) -> list[float]:
+    """``losses`` as a trace keeps them (float32), for comparing a trained curve with ``curve``."""
+    return lrscout.Trace(0.0, losses).train_loss.tolist()
+
+
 def sleepy_train(lr: float, steps: int) -> np.ndarray:
     """``curve``, after a pause (``LRSCOUT_TEST_DELAY`` seconds), logging each call's lr to the
     file named by ``LRSCOUT_TEST_CALLS`` (so a test can see which candidates were trained)."""

@@ -360,6 +360,19 @@ def test_quiet_with_json_output_still_prints_only_the_chosen_learning_rate(tmp_p
     float(lines[0])
 
 
+def test_max_points_keeps_the_json_curves_short_and_the_verdicts_the_same(tmp_path):
+    regression_csv(tmp_path)
+    args = ("sweep", "reg.csv", "-t", "y", "--lrs", "1e-3,1e-2,1e-1,1", "--steps", "600", "--quiet")
+    assert run_cli(*args, "--json", "full.json", cwd=tmp_path).returncode == 0
+    assert run_cli(*args, "--json", "short.json", "--max-points", "40", cwd=tmp_path).returncode == 0
+    full, short = SweepResult.load(tmp_path / "full.json"), SweepResult.load(tmp_path / "short.json")
+    assert [c.verdict for c in short.candidates] == [c.verdict for c in full.candidates]
+    assert short.decision == full.decision
+    assert [c.steps_used for c in short.candidates] == [c.steps_used for c in full.candidates]
+    assert all(c.train_loss.size <= 40 for c in short.candidates) and short.candidates[0].trace.stride > 1
+    assert_bad_input(run_cli(*args, "--max-points", "2", cwd=tmp_path), "--max-points", "2")
+
+
 # demo ----------------------------------------------------------------------------------------
 def test_demo_writes_plot_and_both_results_reproducing_the_seeds_example(tmp_path):
     out = tmp_path / "demo-out"

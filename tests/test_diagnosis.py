@@ -14,7 +14,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 
 from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyProblem, Severity, SoftmaxRegression,
-                     SweepResult, log_grid, sweep)
+                     SweepResult, VerdictKind, log_grid, sweep)
 from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
 from lrscout.diagnosis import DataStats, DiagnosisThresholds, data_stats_of, diagnose, suggested_grid
@@ -164,7 +164,10 @@ def test_a_deep_unnormalised_net_has_exploding_gradients_and_clipping_at_the_sug
 
     after, found_after = diagnosed(deep_net_problem(depth=12, clip_norm=clip), log_grid(1e-3, 1, 10))
     assert K.EXPLODING_GRADIENTS not in found_after
-    assert after.chosen_lr > before.chosen_lr
+    # the rate the cliff threw out now trains; which rate validation then prefers is chaotic here:
+    # lr 0.1's validation loss lies anywhere from 0.25 to 0.74 for clips from 8.0 to 8.5, and the
+    # choice flips when the clip changes by 1e-11
+    assert before.candidate(0.1).kind is VerdictKind.UNSTABLE and after.candidate(0.1).kind is VerdictKind.GOOD
 
 
 def test_a_shallow_net_of_the_same_width_does_not_explode():

@@ -72,6 +72,13 @@ def test_without_early_instability_the_warm_up_is_a_short_default_and_says_why()
     assert any("not only early" in r for r in rec.reasons)
 
 
+def test_a_compacted_result_is_not_read_again_for_a_warm_up_and_the_reasons_say_why():
+    result = sweep(housing_problem("standard"), log_grid(1e-3, 3, 3), 200, max_points=50)  # as `standardized`
+    rec = recommend_schedule(result, 2000)
+    assert "measured_warmup" not in rec.numbers and rec.warmup_steps == 100  # the short default
+    assert any("compacted (max_points)" in r for r in rec.reasons)
+
+
 def test_a_problem_that_cannot_replay_a_schedule_skips_the_check_and_says_so(standardized):
     _, result = standardized
     rec = recommend_schedule(result, 2000, problem=CallableProblem(lambda lr, steps: [1.0] * steps))

@@ -19,7 +19,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import lrscout  # noqa: E402
-from executor_helpers import DiesAt, assert_same_result, callable_problem, curve, numpy_problem  # noqa: E402
+from executor_helpers import DiesAt, assert_same_result, callable_problem, curve, kept, numpy_problem  # noqa: E402
 from lrscout import VerdictKind  # noqa: E402
 from lrscout.runners import RayRunner  # noqa: E402
 
@@ -93,14 +93,14 @@ def test_a_closure_travels_to_ray_workers_by_value(cluster):
     scale = 2.0
     problem = lrscout.CallableProblem(lambda lr, steps: scale * curve(lr, steps))
     result = lrscout.sweep(problem, [1e-2, 1e-1], steps=40, executor=cluster)
-    assert result.candidate(1e-1).train_loss.tolist() == (2.0 * curve(1e-1, 40)).tolist()
+    assert result.candidate(1e-1).train_loss.tolist() == kept(2.0 * curve(1e-1, 40))
 
 
 def test_a_lost_ray_worker_is_retried_and_its_candidate_trained(cluster, tmp_path):
     problem = lrscout.CallableProblem(DiesAt(tmp_path, lr=1e-2, times=1))
     result = lrscout.sweep(problem, [1e-3, 1e-2, 1e-1], steps=60, executor=cluster)
     assert len(list(tmp_path.glob("death-*"))) == 1
-    assert result.candidate(1e-2).train_loss.tolist() == curve(1e-2, 60).tolist()
+    assert result.candidate(1e-2).train_loss.tolist() == kept(curve(1e-2, 60))
 
 
 def test_a_candidate_whose_ray_worker_keeps_dying_is_failed_and_the_sweep_finishes(cluster, tmp_path):

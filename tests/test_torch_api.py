@@ -88,6 +88,16 @@ def test_gradient_norm_and_update_ratio_are_reported_per_step():
     assert np.all(trace.update_cosine > 0.9)     # full-batch gradient descent keeps its direction
 
 
+@pytest.mark.parametrize("mode", ["sequential", "vectorized"])
+def test_both_engines_report_core_traces_whose_update_ratio_is_saved_with_the_result(mode):
+    X, Y = classification()
+    result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), lrs=[0.01, 0.1], steps=5, mode=mode)
+    again = lrscout.SweepResult.from_json(result.to_json())
+    for c in result.candidates:
+        assert type(c.trace) is lrscout.Trace and c.trace.update_ratio.shape == (5,)
+        np.testing.assert_array_equal(again.candidate(c.lr).trace.update_ratio, c.trace.update_ratio)
+
+
 def test_gradient_accumulation_matches_one_batch_of_the_combined_size():
     X, Y = classification(n=64, dtype=torch.float64)
     model = mlp(dtype=torch.float64)

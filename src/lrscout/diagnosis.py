@@ -248,7 +248,8 @@ def _g(value: float) -> str:
 
 
 def _finite_prefix(values: np.ndarray) -> np.ndarray:
-    """Values up to (not including) the first NaN/inf."""
+    """Values up to (not including) the first NaN/inf, in float64 (traces keep float32 curves)."""
+    values = np.asarray(values, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     return values[: bad[0]] if bad.size else values
 
@@ -343,7 +344,7 @@ def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> list
     with_norms = [c for c in candidates if c.trace.grad_norm is not None and c.trace.grad_norm.size]
     if not with_norms:
         return []
-    reference = with_norms[0].trace.grad_norm
+    reference = np.asarray(with_norms[0].trace.grad_norm, dtype=np.float64)
     # the batches' own spread: the largest norm the smallest rate (a nearly fixed model) met so far;
     # it floors every comparison, so a small gradient on an easy batch is never a denominator
     batch_max = np.maximum.accumulate(np.where(np.isfinite(reference), reference, 0.0))
@@ -351,7 +352,7 @@ def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> list
     out = []
     for c in with_norms:
         g = _finite_prefix(c.trace.grad_norm)
-        losses = c.train_loss
+        losses = np.asarray(c.train_loss, dtype=np.float64)
         start = float(losses[0]) if losses.size else math.nan
         below = [s for s in stable if s < c.lr]
         # a fixed curvature the largest stable rate s survives grows the gradient <= (2 lr / s - 1) x per step
@@ -428,7 +429,7 @@ def _same_curve(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     a factor of 20 between two batches is the size against which the curves are compared.
     """
     n = min(a.size, b.size)
-    x, y = a[:n], b[:n]
+    x, y = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
     if n < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
         return False
     if np.all(x > 0) and np.all(y > 0):

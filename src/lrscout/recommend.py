@@ -130,16 +130,32 @@ def _read_from(candidate: Candidate, start: int, result: "SweepResult") -> Verdi
 
 
 def early_instability(candidate: Candidate, result: "SweepResult") -> tuple[int, Verdict] | None:
-    """``(s, verdict from s on)`` when a too-high curve reads stable from step ``s`` (early only)."""
+    """``(s, verdict from s on)`` when a too-high curve reads stable from step ``s`` (early only).
+
+    Never for a compacted curve (``sweep(max_points=...)``): its block means are not the steps
+    the analysis reads, so the curve cannot be read again from a later step.
+    """
     window = int(result.config.get("steps", candidate.steps_used))
     if not candidate.kind.is_too_high or candidate.trace.pruned or candidate.steps_used < window:
         return None  # a curve cut short never recovered
+    if candidate.trace.stride > 1:
+        return None
     probe = max(1, window // _WARMUP_PROBES)
     for start in range(probe, int(_MAX_WARMUP_SHARE * window) + 1, probe):
         verdict = _read_from(candidate, start, result)
         if verdict.kind.is_stable:
             return start, verdict
     return None
+
+
+def _not_early(candidate: Candidate) -> str:
+    """Why a candidate asks for no longer warm-up, after "the next larger rate is <verdict>"."""
+    if candidate.kind.is_stable:
+        return ""
+    if candidate.trace.stride > 1:
+        return (", and its curve was kept compacted (max_points), so whether it went wrong only early "
+                "cannot be read")
+    return ", and not only early in its window"
 
 
 def _supports_schedule(problem: Any) -> bool:
@@ -211,8 +227,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
         else:
             warmup = default_warmup(total_steps)
             why = ("no larger rate was tried" if nxt is None else
-                   f"the next larger rate, {nxt.lr:.3g}, is {nxt.kind.value}"
-                   + ("" if nxt.kind.is_stable else ", and not only early in its window"))
+                   f"the next larger rate, {nxt.lr:.3g}, is {nxt.kind.value}" + _not_early(nxt))
             reasons.append(f"warm-up {warmup} steps, a short default ({100 * DEFAULT_WARMUP_FRACTION:.0f}% of "
                            f"the run): {why}, so nothing measured asks for a longer one")
         reasons.append(f"then a cosine decay from {peak:.3g} to 0 at step {total_steps}, so late training "

@@ -6,7 +6,7 @@ and Ctrl-C returns the candidates finished so far instead of discarding them."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from ._validation import positive_int
@@ -59,6 +59,7 @@ def sweep(
     workers: int | None = None,
     journal: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    max_points: int | None = None,
 ) -> SweepResult:
     """Run short training windows at several learning rates and choose one.
 
@@ -71,6 +72,12 @@ def sweep(
     name for the same thing). ``journal`` is a file that records each candidate as it
     finishes; with ``resume=True`` the candidates it already holds for the same configuration
     are not trained again. Ctrl-C raises ``SweepInterrupted`` carrying the partial result.
+
+    ``max_points`` keeps each candidate's curves in the result to at most that many points
+    (``Trace.compact``: block means, first and last step exact), for long windows whose every
+    step would only cost memory. Verdicts, decision and findings are read from every step
+    first, so they are the same with or without it; the journal keeps every step, so a
+    resumed sweep reads them again at full resolution.
     """
     if not hasattr(problem, "train"):
         raise InvalidConfigError(f"problem must have a train(lrs, steps) method, got {type(problem).__name__}; "
@@ -84,6 +91,8 @@ def sweep(
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
     steps = positive_int("steps", steps)
+    if max_points is not None:
+        max_points = positive_int("max_points", max_points, minimum=3)
     plan: Planner = planner if planner is not None else (FixedGrid(lrs) if lrs is not None else AdaptivePlanner())
     run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
                      workers=workers)
@@ -92,6 +101,8 @@ def sweep(
     stats = data_stats_of(problem)
     run_config: dict[str, Any] = dict(problem.describe())
     run_config.update({"steps": steps, "planner": repr(plan), "runner": repr(run), "prune": prune})
+    if max_points is not None:
+        run_config["max_points"] = max_points
     run_config.update(config or {})
     book = None if journal is None else Journal.open(journal, _resume_key(problem, run_config, pruner),
                                                        resume=resume)
@@ -121,13 +132,14 @@ def sweep(
                 plan.tell(candidates)
                 if on_batch is not None:
                     on_batch(BatchDone(len(rounds), batch, candidates))
-        return _result(candidates, thresholds, run_config, rounds, sum(id(t) in reused for t in traces), stats)
+        return _result(candidates, thresholds, {**run_config, **_run_info(problem)}, rounds,
+                       sum(id(t) in reused for t in traces), stats, max_points)
     except KeyboardInterrupt:
-        partial = dict(run_config, interrupted=True)
+        partial = {**run_config, **_run_info(problem), "interrupted": True}
         counted = {id(t) for t in traces}  # Ctrl-C may land after a round's traces joined `traces`
         partial_traces = traces + [t for t in in_flight if id(t) not in counted]
         raise SweepInterrupted(_result(_read(partial_traces, thresholds), thresholds, partial, rounds,
-                                       sum(id(t) in reused for t in partial_traces), stats)) from None
+                                       sum(id(t) in reused for t in partial_traces), stats, max_points)) from None
     finally:
         if book is not None:
             book.close()
@@ -149,23 +161,39 @@ def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: in
     return [by_lr[lr] for lr in batch]
 
 
+def _run_info(problem: Problem) -> dict[str, Any]:
+    """What the problem decided while training (its optional ``run_info()``; see ``Problem``)."""
+    run_info = getattr(problem, "run_info", None)
+    if not callable(run_info):
+        return {}
+    info = run_info()
+    if not isinstance(info, Mapping):
+        raise InvalidConfigError(f"{type(problem).__name__}.run_info() must return a mapping to merge into the "
+                                 f"result's config, got {type(info).__name__}")
+    return dict(info)
+
+
 def _read(traces: Sequence[Trace], thresholds: Thresholds) -> tuple[Candidate, ...]:
     return tuple(Candidate(t, v) for t, v in zip(traces, read_curves(traces, thresholds), strict=True))
 
 
 def _result(candidates: tuple[Candidate, ...], thresholds: Thresholds, run_config: dict[str, Any],
-            rounds: list[tuple[float, ...]], resumed: int, data_stats: DataStats | None) -> SweepResult:
+            rounds: list[tuple[float, ...]], resumed: int, data_stats: DataStats | None,
+            max_points: int | None) -> SweepResult:
     if resumed:
         run_config = dict(run_config, resumed_candidates=resumed)
     decision = choose(candidates, thresholds)
     findings = diagnose(candidates, decision, data_stats=data_stats, reading=thresholds)
+    if max_points is not None:  # only now: the verdicts, the choice and the findings read every step
+        candidates = tuple(replace(c, trace=c.trace.compact(max_points)) for c in candidates)
     return SweepResult(candidates=candidates, decision=decision, thresholds=thresholds, config=run_config,
                        rounds=tuple(rounds), findings=findings)
 
 
 def _resume_key(problem: Problem, run_config: Mapping[str, Any], pruner: DivergencePruner | None) -> dict[str, Any]:
     """What must match for a journal's candidates to be reused: everything that shapes a curve
-    (problem, data, steps, pruning) or the plan, but not where it ran (the executor)."""
-    key = {k: v for k, v in run_config.items() if k != "runner"}
+    (problem, data, steps, pruning) or the plan, but not where it ran (the executor) nor how
+    the result keeps its curves (``max_points``: the journal keeps every step either way)."""
+    key = {k: v for k, v in run_config.items() if k not in ("runner", "max_points")}
     key.update(data_fingerprint=data_fingerprint(problem), prune=None if pruner is None else pruner.ratio)
     return key

@@ -29,10 +29,11 @@ def sweep_table(data: Table | str, target: str, *, model: str | None = None,
                 lrs: Sequence[float] | None = None, steps: int = 100, batch_size: int | None = None,
                 momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                 on_batch: Callable[[BatchDone], None] | None = None, executor: "str | Runner | None" = None,
-                journal: "str | os.PathLike[str] | None" = None, resume: bool = False) -> SweepResult:
+                journal: "str | os.PathLike[str] | None" = None, resume: bool = False,
+                max_points: int | None = None) -> SweepResult:
     """Read (if a path), check, split and scale a table, then sweep a built-in model on it.
 
-    ``executor``, ``journal`` and ``resume`` are passed to ``lrscout.sweep``.
+    ``executor``, ``journal``, ``resume`` and ``max_points`` are passed to ``lrscout.sweep``.
     """
     table = read_csv(data) if isinstance(data, str) else data
     dataset = prepare(table, target, model=model, features=features, scale=scale,
@@ -40,4 +41,4 @@ def sweep_table(data: Table | str, target: str, *, model: str | None = None,
     problem = problem_for(dataset, batch_size=batch_size, momentum=momentum, seed=seed)
     config = {"data": table.name, "val_fraction": val_fraction, **dataset.describe()}
     return sweep(problem, lrs, steps, thresholds=thresholds, on_batch=on_batch, config=config,
-                 executor=executor, journal=journal, resume=resume)
+                 executor=executor, journal=journal, resume=resume, max_points=max_points)

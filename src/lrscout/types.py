@@ -13,6 +13,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ._validation import positive_int
+from .errors import InvalidConfigError
+
 
 class VerdictKind(str, Enum):
     """What a loss curve says about its learning rate."""
@@ -58,6 +61,67 @@ def _frozen_array(values: Any) -> np.ndarray:
     array = np.array(values, dtype=np.float64).ravel()
     array.flags.writeable = False
     return array
+
+
+_FLOAT32 = np.finfo(np.float32)
+
+
+def _frozen_curve(values: Any) -> np.ndarray:
+    """A per-step curve as a trace keeps it: a read-only float32 array.
+
+    Half the memory of float64, and seven significant digits are more than a loss curve's
+    reading needs: the analysis casts back to float64 before it computes anything. The cast
+    saturates instead of overflowing, so the two facts the verdicts start from read the same
+    as in float64: a finite value beyond float32's range stays finite (at float32's largest)
+    rather than becoming inf, and a non-zero value below its smallest stays non-zero (at its
+    smallest subnormal, with its sign) rather than 0, which would take a curve off the log scale.
+    """
+    wide = np.asarray(values, dtype=np.float64).ravel()
+    with np.errstate(over="ignore", under="ignore"):
+        curve = wide.astype(np.float32)
+    overflowed = np.isfinite(wide) & ~np.isfinite(curve)
+    flushed = (wide != 0) & (curve == 0)
+    curve[overflowed] = np.copysign(_FLOAT32.max, wide[overflowed])
+    curve[flushed] = np.copysign(_FLOAT32.smallest_subnormal, wide[flushed])
+    curve.flags.writeable = False
+    return curve
+
+
+def _compacted_size(points: int, stride: int) -> int:
+    """Points a curve of ``points`` keeps at ``stride``: its first, one per block, its last."""
+    return points if points <= 2 else 2 + -(-(points - 2) // stride)
+
+
+def _compact_curve(values: np.ndarray, stride: int, *, magnitude: bool) -> np.ndarray:
+    """The first and last values exactly, and between them the mean of each block of ``stride``.
+
+    ``magnitude`` curves (losses, gradient norms, update ratios) are averaged in log space when
+    every finite value in between is positive: they fall or grow by factors, the analysis
+    reads the loss on its log scale and the report draws it there, so a block's log-mean is
+    the level the curve has at the block's middle step, where the point is drawn (an
+    arithmetic mean leans towards the block's early, larger values). It damps an isolated
+    finite spike; a NaN or inf is not averaged away: a block holding one becomes its first
+    non-finite value, so a divergence stays visible. Cosines are averaged as they are, over
+    the steps that have one: there NaN only marks a step without an update (a skipped step).
+    """
+    if values.size <= 2:
+        return values
+    inner = values[1:-1].astype(np.float64)
+    starts = np.arange(0, inner.size, stride)
+    finite = np.isfinite(inner)
+    if magnitude:
+        logged = bool(np.all(inner[finite] > 0))
+        level = np.log(np.where(finite, inner, 1.0)) if logged else np.where(finite, inner, 0.0)
+        means = np.add.reduceat(level, starts) / np.diff(np.append(starts, inner.size))
+        blocks = np.exp(means) if logged else means
+        bad = np.flatnonzero(~finite)
+        hit, first = np.unique(bad // stride, return_index=True)
+        blocks[hit] = inner[bad[first]]
+    else:
+        counts = np.add.reduceat(finite.astype(np.float64), starts)
+        sums = np.add.reduceat(np.where(finite, inner, 0.0), starts)
+        blocks = np.divide(sums, counts, out=np.full(starts.size, np.nan), where=counts > 0)
+    return _frozen_curve(np.concatenate([values[:1], blocks, values[-1:]]))
 
 
 @dataclass(frozen=True)
@@ -126,6 +190,10 @@ class Verdict:
         )
 
 
+# The per-step curves a trace carries: ``train_loss`` first, the only one every trace has.
+_CURVES = ("train_loss", "grad_norm", "update_cosine", "update_ratio")
+
+
 @dataclass(frozen=True, eq=False)
 class Trace:
     """What a problem reports for one learning rate after a short training window.
@@ -133,6 +201,18 @@ class Trace:
     ``train_loss[t]`` is the training loss at step ``t`` before that step's update, so
     ``train_loss[0]`` is the loss at the shared starting point. ``steps_used`` is shorter than
     the window when the candidate was pruned (``pruned``) or failed (``error``).
+
+    Optional per-step measurements, when the problem reports them: ``grad_norm[t]``, the
+    gradient's global L2 norm at step ``t``; ``update_cosine``, the cosine between each update
+    and the one before it (one fewer than the updates); ``update_ratio[t]``,
+    ||theta_{t+1} - theta_t|| / ||theta_t|| for each update applied -- how much of the weights
+    one step rewrites (around 1e-3 is the usual healthy size for SGD-type training; 1e-1 and
+    more rewrites a large part of the weights every step).
+
+    Curves are kept as read-only float32 arrays (see ``_frozen_curve``). ``compact`` shortens
+    them for keeping many long windows; a compacted trace records its ``stride`` and the
+    number of steps it was compacted from (``compacted_from``), so ``steps_used`` stays the
+    number of steps trained and ``loss_steps`` places each point at its step.
     """
 
     lr: float
@@ -140,22 +220,76 @@ class Trace:
     val_loss: float | None = None
     grad_norm: np.ndarray | None = None
     update_cosine: np.ndarray | None = None
+    update_ratio: np.ndarray | None = None
     pruned: bool = False
     error: str | None = None
+    stride: int = 1
+    compacted_from: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr", float(self.lr))
-        object.__setattr__(self, "train_loss", _frozen_array(self.train_loss))
-        for name in ("grad_norm", "update_cosine"):
+        object.__setattr__(self, "train_loss", _frozen_curve(self.train_loss))
+        for name in _CURVES[1:]:  # the optional ones
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _frozen_array(value))
+                object.__setattr__(self, name, _frozen_curve(value))
         if self.val_loss is not None:
             object.__setattr__(self, "val_loss", float(self.val_loss))
+        stride = positive_int("stride", self.stride)
+        object.__setattr__(self, "stride", stride)
+        if stride == 1:
+            if self.compacted_from is not None:
+                raise InvalidConfigError(f"compacted_from ({self.compacted_from!r}) belongs to a compacted trace, "
+                                         "whose stride is above 1; got stride 1")
+            return
+        steps = positive_int("compacted_from", self.compacted_from, minimum=0)
+        object.__setattr__(self, "compacted_from", steps)
+        if self.train_loss.size != _compacted_size(steps, stride):
+            raise InvalidConfigError(f"a trace compacted from {steps} steps at stride {stride} keeps "
+                                     f"{_compacted_size(steps, stride)} training losses, got {self.train_loss.size}")
 
     @property
     def steps_used(self) -> int:
-        return int(self.train_loss.size)
+        """Steps trained (before any compaction): the window, or fewer if pruned or failed."""
+        return int(self.train_loss.size) if self.compacted_from is None else self.compacted_from
+
+    def loss_steps(self) -> np.ndarray:
+        """The training step each point of ``train_loss`` stands for, for plots and exports.
+
+        ``0 .. steps_used - 1`` at full resolution. On a compacted trace: step 0, then each
+        block's middle step (rounded down), then the last step.
+        """
+        steps = self.steps_used
+        if self.stride == 1 or steps <= 2:
+            return np.arange(steps)
+        starts = np.arange(1, steps - 1, self.stride)
+        ends = np.minimum(starts + self.stride, steps - 1)
+        return np.concatenate([[0], (starts + ends - 1) // 2, [steps - 1]])
+
+    def compact(self, max_points: int) -> "Trace":
+        """This trace with every curve at most ``max_points`` long (at least 3).
+
+        Long windows cost memory and megabytes of report for detail no plot can show. Each
+        curve keeps its first point (the shared start) and its last exactly, and averages the
+        steps between them in blocks of ``stride`` steps, one stride for every curve
+        (``_compact_curve`` says how a block is averaged, and why). A trace that already fits
+        comes back unchanged. Read verdicts before compacting: the analysis needs every step.
+        """
+        max_points = positive_int("max_points", max_points, minimum=3)
+        longest = max(curve.size for curve in self._curves().values())
+        if longest <= max_points:
+            return self
+        if self.stride > 1:
+            raise InvalidConfigError(f"this trace is already compacted to {longest} points (stride {self.stride}); "
+                                     f"compact the full-resolution trace to reach max_points={max_points} "
+                                     "(a sweep's journal keeps every step)")
+        stride = -(-(longest - 2) // (max_points - 2))
+        compacted = {name: _compact_curve(curve, stride, magnitude=name != "update_cosine")
+                     for name, curve in self._curves().items()}
+        return replace(self, **compacted, stride=stride, compacted_from=self.steps_used)
+
+    def _curves(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in _CURVES if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,12 +325,13 @@ class Candidate:
 
     @property
     def final_train_loss(self) -> float | None:
-        """Mean of the last few finite training losses (a noise-robust end level)."""
+        """Mean of the last few finite training losses (a noise-robust end level); on a compacted
+        trace, of its last few points, which cover about the same last tenth of the steps."""
         finite = self.train_loss[np.isfinite(self.train_loss)]
         if finite.size == 0:
             return None
         tail = max(1, min(finite.size, self.train_loss.size // 10 or 1))
-        return float(finite[-tail:].mean())
+        return float(finite[-tail:].mean(dtype=np.float64))
 
     def to_dict(self) -> dict[str, Any]:
         t = self.trace
@@ -207,8 +342,11 @@ class Candidate:
             "val_loss_nonfinite": t.val_loss is not None and not math.isfinite(t.val_loss),
             "grad_norm": _array_to_list(t.grad_norm),
             "update_cosine": _array_to_list(t.update_cosine),
+            "update_ratio": _array_to_list(t.update_ratio),
             "pruned": t.pruned,
             "error": t.error,
+            "stride": t.stride,
+            "compacted_from": t.compacted_from,
             "verdict": self.verdict.to_dict(),
         }
 
@@ -223,8 +361,11 @@ class Candidate:
             val_loss=val,
             grad_norm=_array_from_list(data.get("grad_norm")),
             update_cosine=_array_from_list(data.get("update_cosine")),
+            update_ratio=_array_from_list(data.get("update_ratio")),
             pruned=bool(data.get("pruned", False)),
             error=data.get("error"),
+            stride=data.get("stride", 1),
+            compacted_from=data.get("compacted_from"),
         )
         return cls(trace=trace, verdict=Verdict.from_dict(data["verdict"]))
 

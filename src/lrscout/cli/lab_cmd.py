@@ -49,9 +49,8 @@ def lab_command(scenario: str | None, list_only: bool, plot_path: str | None) ->
         out.print(f"\nThe diagnosis reported [bold]{finding.kind.value}[/] ({finding.severity.value}); "
                   f"the lab applies its remedy: [bold]{run.applied}[/].\n", highlight=False)
     print_result(run.after, out, title=f"after: {run.applied}")
-    before_lr, after_lr = run.before.chosen_lr, run.after.chosen_lr
-    change = f"chosen rate {'none' if before_lr is None else f'{before_lr:g}'} -> " \
-             f"{'none' if after_lr is None else f'{after_lr:g}'}"
+    change = (f"largest good rate {_move(run.before.decision.largest_good_lr, run.after.decision.largest_good_lr)}, "
+              f"chosen rate {_move(run.before.chosen_lr, run.after.chosen_lr)}")
     verdict = (f"the {s.expects.value} finding is gone" if run.cured
                else f"the remedy did not clear the {s.expects.value} finding")
     out.print(f"\n[bold]Outcome:[/] {change}; {verdict}.", highlight=False)
@@ -61,3 +60,9 @@ def lab_command(scenario: str | None, list_only: bool, plot_path: str | None) ->
         save_plot(run.titled(), plot_path)
         out.print(f"plot written to {plot_path}")
     sys.exit(EXIT_OK)
+
+
+def _move(before: float | None, after: float | None) -> str:
+    def shown(lr: float | None) -> str:
+        return "none" if lr is None else f"{lr:g}"
+    return f"{shown(before)} -> {shown(after)}"

@@ -56,6 +56,9 @@ def cli() -> None:
               help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
 @click.option("--resume", is_flag=True,
               help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates are not rerun.")
+@click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
+              help="Keep at most N points per curve in the results (block means; first and last step exact). "
+                   "Verdicts are read from every step first; the journal keeps every step.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
 def sweep_command(**options) -> None:
     """Sweep learning rates for a built-in NumPy model on a CSV file."""

@@ -13,7 +13,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         batch_size: int | None, momentum: float, scale: str, compare_scaling: bool, val_fraction: float,
         seed: int, json_path: str | None, plot_path: str | None, report_path: str | None,
         tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, ray_address: str | None,
-        resume: bool, quiet: bool) -> int:
+        resume: bool, max_points: int | None, quiet: bool) -> int:
     from ..data import read_csv
     from ..errors import InvalidConfigError
     from ..runners import runner_for
@@ -32,7 +32,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                  + (", without --compare-scaling" if compare_scaling else ""))
     table = read_csv(data)
     options = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid, steps=steps,
-                   batch_size=batch_size, momentum=momentum, seed=seed, executor=runner)
+                   batch_size=batch_size, momentum=momentum, seed=seed, executor=runner, max_points=max_points)
     comparison = None
     interrupted = False
     with progress(not quiet, f"sweeping {table.name}") as on_batch:

@@ -150,8 +150,9 @@ def curves_chart(fig: CurveFigure):
               for i, s in enumerate(fig.series)]
     slider = dict(active=0, steps=steps, x=0.0, len=1.0, y=-0.13, yanchor="top", pad=dict(t=10, b=0),
                   currentvalue=dict(prefix="highlight lr: ", font=dict(size=13)), ticklen=4)
+    last_step = max((int(s.steps[-1]) for s in fig.series if s.steps.size), default=1)
     layout = _layout(go, height=560, margin=dict(l=64, r=20, t=60, b=120), updatemenus=menus, sliders=[slider],
-                     xaxis=dict(title="step", range=[0, max((s.steps.size for s in fig.series), default=2) - 1]),
+                     xaxis=dict(title="step", range=[0, last_step]),
                      yaxis=dict(title="training loss", **_y_axis(fig.linear_limits, fig.log_limits, fig.log_y)),
                      legend=dict(title=dict(text="click to hide or show"), orientation="v", x=1.02, y=1.0),
                      hovermode="closest")

@@ -4,6 +4,9 @@ The matplotlib images (``report.plot``), the interactive HTML report (``report.c
 ``report.html``), the notebook summary and the terminal table all read these values; none of
 them computes a number of its own. Smoothing is the analysis's own trend
 (``lrscout.analysis.trend``), so the smoothed curve a reader sees is the one the verdict read.
+Each point is drawn at the step it stands for (``Trace.loss_steps``): every step at full
+resolution, a block's middle step on a compacted trace (``Trace.compact``), whose smoothed
+curve is then the trend of its block means.
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def curve_figure(result: SweepResult, title: str = "Training loss per candidate"
         loss = np.asarray(c.train_loss, dtype=float)
         chosen = is_chosen(result, c.lr)
         label = f"lr {c.lr:.3g}: {c.kind.value}" + ("  (chosen)" if chosen else "")
-        series.append(Series(c.lr, np.arange(loss.size), loss, smooth(loss), c.kind, VERDICT_COLORS[c.kind],
+        series.append(Series(c.lr, c.trace.loss_steps(), loss, smooth(loss), c.kind, VERDICT_COLORS[c.kind],
                              label, chosen, "-" if chosen else dash))
     readable = [_finite(s.loss) for s in series if s.verdict.is_stable or s.verdict is VerdictKind.OSCILLATING]
     readable = [r for r in readable if r.size] or [_finite(s.loss) for s in series]

@@ -84,7 +84,8 @@ def log_mlflow(result: SweepResult, *, report_path: str | os.PathLike[str] | Non
                                      "lrscout.chosen": str(result.chosen_lr == c.lr).lower()})
                     now = int(time.time() * 1000)
                     metrics = [Metric("train_loss", v, now, step)
-                               for step, v in enumerate(c.train_loss.tolist()) if math.isfinite(v)]
+                               for step, v in zip(c.trace.loss_steps().tolist(), c.train_loss.tolist())
+                               if math.isfinite(v)]
                     if c.val_loss is not None and math.isfinite(c.val_loss):
                         metrics.append(Metric("val_loss", c.val_loss, now, max(c.steps_used - 1, 0)))
                     client.log_batch(child.info.run_id, metrics=metrics)  # one call, not one per step

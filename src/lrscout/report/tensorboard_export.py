@@ -46,7 +46,7 @@ def write_tensorboard(result: SweepResult, log_dir: str | os.PathLike[str]) -> t
     for index, c in enumerate(result.candidates):
         folder = root / run_name(index, c)
         with SummaryWriter(logdir=str(folder)) as writer:
-            for step, loss in enumerate(c.train_loss.tolist()):
+            for step, loss in zip(c.trace.loss_steps().tolist(), c.train_loss.tolist()):
                 if math.isfinite(loss):  # TensorBoard draws no NaN; the run simply ends where it diverged
                     writer.add_scalar("train_loss", loss, step)
             if c.val_loss is not None and math.isfinite(c.val_loss):

@@ -7,7 +7,9 @@ journal is a JSON-lines file (next to the results: ``out.json`` -> ``out.journal
   ``describe()``, a fingerprint of its data, steps, planner, pruning, the caller's config) with
   its SHA-256;
 - then one line per finished candidate, ``{"candidate": Candidate.to_dict(), "at": time}``,
-  appended, flushed and fsynced as it finishes. The file is never rewritten in place.
+  appended, flushed and fsynced as it finishes. The file is never rewritten in place. It
+  holds every step: ``sweep(max_points=...)`` compacts only the result's curves, so a resumed
+  sweep reads its candidates again as the uninterrupted one did.
 
 Each entry carries the candidate's verdict read on its own, for a person following progress
 with ``tail -f``; a resumed sweep keeps only the traces and reads them again alongside the

@@ -22,6 +22,5 @@ from .distributed import on_rank_zero
 from .mode import FallbackWarning, ModeChoice
 from .problem import TorchProblem
 from .range_test import range_test
-from .trace import TorchTrace
 
-__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "TorchTrace", "on_rank_zero", "range_test", "sweep"]
+__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "on_rank_zero", "range_test", "sweep"]

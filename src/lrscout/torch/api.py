@@ -74,8 +74,6 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
                                cuda_graphs=cuda_graphs, val_batches=val_batches)
         result = core_sweep(problem, lrs, steps, planner=planner, thresholds=thresholds, prune=prune,
                             on_batch=on_batch)
-        # the core reads describe() before training; which engine ran is known only now
-        result = dataclasses.replace(result, config={**result.config, **problem.run_info()})
         if not range_test:
             return result
         with preserved(device, problem.num_threads):

@@ -4,8 +4,8 @@ It is one more problem at the edge of the core: ``lrscout.sweep(TorchProblem(...
 core planner, curve reading and choice unchanged. ``train(lrs, steps)`` restores the shared
 start before every candidate and runs them on the engine ``mode`` picks (see
 ``lrscout.torch.mode``). ``describe()`` reports the setup (thread count, device, optimizer
-and its group ratios) and ``run_info()`` the engine that ran and why, for the result's
-``config``.
+and its group ratios) and ``run_info()`` the engine that ran and why, which the core sweep
+merges into the result's ``config`` once training is done.
 
 Guarantees, whatever happens (tests/test_torch_state.py proves them bit for bit): the user's
 model (parameters, buffers, gradients, train/eval flags), the user's optimizer (state,

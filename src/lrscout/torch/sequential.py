@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from ..problem import DivergencePruner
+from ..types import Trace
 from . import measures
-from .trace import TorchTrace
 from .workbench import Workbench
 
 
@@ -93,7 +93,7 @@ class SequentialEngine:
             record.error = f"{type(exc).__name__}: {exc}"
         return record
 
-    def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[TorchTrace]:
+    def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
         traces = []
         for lr in lrs:
             start: list[float] = []
@@ -115,7 +115,7 @@ class SequentialEngine:
         return traces
 
 
-def to_trace(lr: float, record: Run, val: float | None) -> TorchTrace:
-    return TorchTrace(lr=lr, train_loss=np.array(record.losses), val_loss=val,
-                      grad_norm=np.array(record.grad_norm), update_cosine=np.array(record.update_cosine),
-                      update_ratio=np.array(record.update_ratio), pruned=record.stopped, error=record.error)
+def to_trace(lr: float, record: Run, val: float | None) -> Trace:
+    return Trace(lr=lr, train_loss=np.array(record.losses), val_loss=val,
+                 grad_norm=np.array(record.grad_norm), update_cosine=np.array(record.update_cosine),
+                 update_ratio=np.array(record.update_ratio), pruned=record.stopped, error=record.error)

@@ -31,10 +31,10 @@ import torch
 from torch.func import functional_call, grad_and_value, vmap
 
 from ..problem import DivergencePruner
+from ..types import Trace
 from . import measures
 from .optim_rules import StackedOptimizer, rule_for
 from .sequential import Run, to_trace
-from .trace import TorchTrace
 from .workbench import Workbench
 
 Tensors = dict[str, torch.Tensor]
@@ -129,7 +129,7 @@ class VectorizedEngine:
         return out
 
     # -- a chunk of candidates --------------------------------------------------------------
-    def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[TorchTrace]:
+    def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
         k = len(lrs)
         schedule = self.bench.steps(steps)     # before _start's reset: a DataLoader draws random numbers
         params, state = self._start(k)
