@@ -370,7 +370,15 @@ def test_max_points_keeps_the_json_curves_short_and_the_verdicts_the_same(tmp_pa
     assert short.decision == full.decision
     assert [c.steps_used for c in short.candidates] == [c.steps_used for c in full.candidates]
     assert all(c.train_loss.size <= 40 for c in short.candidates) and short.candidates[0].trace.stride > 1
+    # the full curves stay on disk in the journal; without --max-points the finished journal is removed
+    assert (tmp_path / "short.journal.jsonl").exists() and not (tmp_path / "full.journal.jsonl").exists()
     assert_bad_input(run_cli(*args, "--max-points", "2", cwd=tmp_path), "--max-points", "2")
+
+
+def test_timeout_applies_to_the_processes_executor_only(tmp_path):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--timeout", "5", cwd=tmp_path)
+    assert_bad_input(proc, "timeout", "processes")
 
 
 # demo ----------------------------------------------------------------------------------------

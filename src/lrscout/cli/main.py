@@ -52,6 +52,9 @@ def cli() -> None:
               help="Where candidates train: this process, a local process pool, or Ray (needs lrscout[ray]).")
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Worker processes (processes) or CPUs of the local Ray cluster (ray); default: one per core.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="processes: a candidate still training after SECONDS is taken to be hung; its worker is killed "
+                   "and the candidate recorded as failed.")
 @click.option("--ray-address", default=None, metavar="HOST:PORT",
               help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
 @click.option("--resume", is_flag=True,

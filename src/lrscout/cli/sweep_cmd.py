@@ -12,8 +12,8 @@ from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
 def run(data: str, target: str, model: str | None, features: str | None, lrs: str | None, steps: int,
         batch_size: int | None, momentum: float, scale: str, compare_scaling: bool, val_fraction: float,
         seed: int, json_path: str | None, plot_path: str | None, report_path: str | None,
-        tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, ray_address: str | None,
-        resume: bool, max_points: int | None, quiet: bool) -> int:
+        tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, timeout: float | None,
+        ray_address: str | None, resume: bool, max_points: int | None, quiet: bool) -> int:
     from ..data import read_csv
     from ..errors import InvalidConfigError
     from ..runners import runner_for
@@ -24,7 +24,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     check_outputs(json_path, plot_path, report_path, tensorboard_dir, mlflow)
     grid = parse_grid(lrs) if lrs is not None else None
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    runner = runner_for(executor, workers=workers, ray_address=ray_address)  # bad combinations fail before any work
+    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)  # bad combinations fail before any work
     journal = journal_path(json_path) if json_path and not json_to_stdout(json_path) and not compare_scaling else None
     if resume and journal is None:
         raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): give "
@@ -62,6 +62,8 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         out.print(f"interrupted: {len(result.candidates)} finished candidate(s) kept"
                   + (f" in {journal}; run the same command with --resume to finish" if journal else ""))
         return EXIT_INTERRUPTED
-    if journal is not None:
+    if journal is not None and max_points is None:
         journal.unlink(missing_ok=True)  # the results file holds every candidate; a journal marks an unfinished sweep
+    elif journal is not None and not quiet:
+        out.print(f"full-resolution curves kept in {journal} (the results hold at most {max_points} points per curve)")
     return EXIT_OK if result.decision.chosen else EXIT_NO_CHOICE
