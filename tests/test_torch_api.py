@@ -214,3 +214,31 @@ def test_an_optimizer_over_tensors_outside_the_model_is_refused():
     with pytest.raises(InvalidConfigError, match="group 0 holds 1 tensor.*not parameters of the model"):
         lt.sweep(model, torch.optim.SGD([*model.parameters(), stray], lr=0.1), cross_entropy, (X, Y),
                  lrs=[0.1], steps=2)
+
+
+def test_tensor_validation_data_counts_every_row_once_in_order():
+    X, Y = classification(n=37)
+    source = BatchSource((X, Y), name="val_data", device=torch.device("cpu"), batch_size=16, evaluation=True)
+    batches = source.one_pass()
+    assert [len(b[0]) for b in batches] == [16, 16, 5]
+    assert torch.equal(torch.cat([b[0] for b in batches]), X)
+
+
+class _TinyGRU(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.gru, self.out = nn.Embedding(12, 8), nn.GRU(8, 8, batch_first=True), nn.Linear(8, 12)
+
+    def forward(self, tokens):
+        hidden, _ = self.gru(self.embed(tokens))
+        return self.out(hidden[:, -1])
+
+
+def test_a_model_whose_validation_vmap_cannot_batch_runs_sequentially_in_auto_mode():
+    # a GRU batches under vmap with gradients but not in eval mode without them (aten::gru.input)
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 12, (96, 6))
+    result = lt.sweep(_TinyGRU(), torch.optim.Adam, cross_entropy, (tokens[:64], tokens[:64, 0]),
+                      val_data=(tokens[64:], tokens[64:, 0]), batch_size=16, steps=8, lrs=[1e-3, 1e-2])
+    assert result.config["mode"] == "sequential" and "vmap cannot batch" in result.config["mode_reason"]
+    assert all(c.val_loss is not None and math.isfinite(c.val_loss) for c in result.candidates)

@@ -48,22 +48,30 @@ def batch_size_of(batch: Any) -> int:
 
 
 class _TensorBatches:
-    """(inputs, targets) tensors as shuffled mini-batches; each pass reshuffles, privately seeded."""
+    """(inputs, targets) tensors as mini-batches. For training, each pass reshuffles (privately
+    seeded) and drops a short last batch, so every step sees a full batch; for validation
+    (``evaluation``) the rows go in order and every row counts."""
 
-    def __init__(self, tensors: tuple[torch.Tensor, ...], batch_size: int | None, seed: int) -> None:
+    def __init__(self, tensors: tuple[torch.Tensor, ...], batch_size: int | None, seed: int,
+                 evaluation: bool = False) -> None:
         self.tensors = tensors
         self.rows = int(tensors[0].shape[0])
         self.batch_size = self.rows if batch_size is None else min(batch_size, self.rows)
         self.generator = torch.Generator().manual_seed(seed)
+        self.evaluation = evaluation
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        if self.evaluation:
+            for start in range(0, self.rows, self.batch_size):
+                yield tuple(t[start:start + self.batch_size] for t in self.tensors)
+            return
         order = torch.randperm(self.rows, generator=self.generator)
         for start in range(0, self.rows - self.batch_size + 1, self.batch_size):
             idx = order[start:start + self.batch_size]
             yield tuple(t[idx] for t in self.tensors)
 
 
-def _as_iterable(data: Any, name: str, batch_size: int | None, seed: int) -> Iterable[Any]:
+def _as_iterable(data: Any, name: str, batch_size: int | None, seed: int, evaluation: bool) -> Iterable[Any]:
     if isinstance(data, (tuple, list)) and data and all(isinstance(t, torch.Tensor) for t in data):
         rows = {int(t.shape[0]) if t.dim() else -1 for t in data}
         if len(rows) != 1 or -1 in rows:
@@ -72,12 +80,12 @@ def _as_iterable(data: Any, name: str, batch_size: int | None, seed: int) -> Ite
                             f"got shapes {shapes}")
         if rows == {0}:
             raise DataError(f"{name}: the tensors have no rows; pass at least one example")
-        return _TensorBatches(tuple(data), batch_size, seed)
+        return _TensorBatches(tuple(data), batch_size, seed, evaluation)
     if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset) \
             and not isinstance(data, torch.utils.data.DataLoader):
         if not hasattr(data, "__len__") or len(data) == 0:
             raise DataError(f"{name}: the Dataset is empty; pass at least one example")
-        return torch.utils.data.DataLoader(data, batch_size=batch_size or 32, shuffle=True,
+        return torch.utils.data.DataLoader(data, batch_size=batch_size or 32, shuffle=not evaluation,
                                            generator=torch.Generator().manual_seed(seed))
     if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
         raise DataError(f"{name} must be a DataLoader, an iterable of batches, a Dataset or a tuple of "
@@ -89,13 +97,13 @@ class BatchSource:
     """The user's data as a list of device-resident batches, pulled on demand and kept."""
 
     def __init__(self, data: Any, *, name: str, device: torch.device, dtype: torch.dtype | None = None,
-                 batch_size: int | None = None, seed: int = 0) -> None:
+                 batch_size: int | None = None, seed: int = 0, evaluation: bool = False) -> None:
         if batch_size is not None:
             batch_size = positive_int(f"{name} batch_size", batch_size)
         self.name = name
         self.device = device
         self.dtype = dtype
-        self._data = _as_iterable(data, name, batch_size, seed)
+        self._data = _as_iterable(data, name, batch_size, seed, evaluation)
         self._cache: list[Any] = []
         self._pass_len: int | None = None      # batches in one full pass, once one has ended
         self._iterator: Iterator[Any] | None = None

@@ -106,10 +106,13 @@ class VectorizedEngine:
         return params, self.rule.init_state(params)
 
     def probe(self) -> None:
-        """One batched gradient for two candidates on the first batch: raises if vmap cannot."""
+        """One batched gradient for two candidates on the first batch, and one batched validation
+        loss in eval mode without gradients (a different kernel for some layers, e.g. a GRU's):
+        raises if vmap cannot run either."""
         batch = self.bench.steps(1)[0][0]
         params, _ = self._start(2)
         self._grad(params, self._shared, batch)
+        self.bench.val_loss(lambda val_batch: self._eval(params, self._shared, val_batch))
         self.bench.reset()
 
     def _call(self, *args: Any) -> tuple[Any, ...]:

@@ -77,7 +77,7 @@ class Workbench:
                                         dtype=self.options.dtype, batch_size=batch_size, seed=seed)
         self.val_source = None if val_data is None else BatchSource(
             val_data, name="val_data", device=self.options.device, dtype=self.options.dtype,
-            batch_size=batch_size, seed=seed)
+            batch_size=batch_size, seed=seed, evaluation=True)
         self.n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         self._preflight()
 
