@@ -1,6 +1,8 @@
 """The adaptive plan on problems whose verdict depends only on the learning rate."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrscout import AdaptivePlanner, CallableProblem, FixedGrid, sweep
 
@@ -18,17 +20,17 @@ def regime_problem(good_from, bad_from):
     return CallableProblem(train)
 
 
-def test_adaptive_plan_climbs_by_x10_then_refines_by_x3():
+def test_adaptive_plan_climbs_by_x10_then_splits_the_edge_gap_into_steps_under_x3():
     result = sweep(regime_problem(good_from=1e-3, bad_from=0.05), steps=60)
     assert result.rounds[0] == (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
-    assert 3e-2 in result.lrs               # x3 refinement between 0.01 (good) and 0.1 (bad)
-    assert result.chosen_lr == 3e-2
+    assert (0.022, 0.046) in result.rounds  # one round between 0.01 (good) and 0.1 (bad)
+    assert result.chosen_lr == 0.046
 
 
 def test_adaptive_plan_goes_up_while_the_top_is_still_good():
     result = sweep(regime_problem(good_from=1e-2, bad_from=50), steps=60)
     assert max(result.lrs) >= 100
-    assert result.chosen_lr == 30.0
+    assert result.chosen_lr == 46.0          # 10 .. 100 split at 22 and 46; the edge is 50
 
 
 def test_adaptive_plan_goes_down_when_even_the_start_is_too_high():
@@ -47,3 +49,14 @@ def test_fixed_grid_runs_once_exactly_as_given():
     planner = FixedGrid([1e-2, 1e-3])
     assert planner.ask() == (1e-3, 1e-2)
     assert planner.ask() == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-6, 1), st.floats(0.3, 3))
+def test_refinement_leaves_no_gap_wider_than_refine_at_the_edge(log_good, decades):
+    good_from, bad_from = 10.0 ** log_good, 10.0 ** (log_good + decades)
+    result = sweep(regime_problem(good_from=good_from / 100, bad_from=bad_from), steps=60)
+    tried = sorted(result.lrs)
+    chosen = result.chosen_lr
+    above = [lr for lr in tried if lr > chosen]
+    assert not above or above[0] / chosen <= 3.0 * 1.05   # 2-digit rounding of the split points

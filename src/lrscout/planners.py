@@ -6,6 +6,7 @@ never decides, so the same plan runs inline, on a process pool or on a cluster.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, Sequence
 
 from ._validation import finite_real, positive_int
@@ -41,6 +42,11 @@ class FixedGrid:
         return f"FixedGrid({list(self.lrs)})"
 
 
+def _readable(x: float) -> float:
+    """Two significant digits: a refinement point a user can type back (0.0022, not 0.00215443)."""
+    return float(f"{x:.2g}")
+
+
 def _r(x: float) -> float:
     return float(f"{x:.6g}")
 
@@ -53,8 +59,11 @@ class AdaptivePlanner:
        two rungs; stop after two consecutive too-high ones (or at ``max_lr``).
     3. Going down: while the smallest candidate is too high, ask for a rung below (down to
        ``min_lr``); when it is already good (too fast to show the slow side), one more rung.
-    4. Refining: ask for ``refine`` x the largest good rate while the gap to the first bad one
-       above it is wider than that step (the 1-3-10 ladder).
+    4. Refining: while the gap from the largest good rate to the first too-high one above it
+       is wider than ``refine`` (x3), split it in one round into equal steps on the log scale
+       no wider than ``refine``: a x10 gap gets two rates, at about x2.2 and x4.6. The best
+       rate over a long run usually sits just below the edge of stability, so how close the
+       choice gets to that edge matters more than the rates far below it.
     Stops at ``max_candidates``.
     """
 
@@ -132,8 +141,8 @@ class AdaptivePlanner:
         if hi_i is None:
             return []
         lo, hi = cs[lo_i].lr, cs[hi_i].lr
-        if hi / lo > self.refine * 1.2:
-            candidate = _r(lo * self.refine)
-            if candidate < hi:
-                return [candidate]
-        return []
+        parts = math.ceil(math.log(hi / lo) / math.log(self.refine) - 1e-9)
+        if parts < 2:
+            return []
+        inside = [_readable(lo * (hi / lo) ** (k / parts)) for k in range(1, parts)]
+        return [lr for lr in inside if lo < lr < hi]
