@@ -1,0 +1,1 @@
+"""The lrscout quality benchmark: run it with ``python -m benchmarks.quality`` (see README.md)."""

@@ -1,0 +1,99 @@
+"""Full-budget runs at a learning rate, remembered: in memory for a run, on disk across runs.
+
+A learning rate is judged by training the task's model for its whole budget at that rate,
+once per evaluation seed (the hindsight seeds), and averaging the final validation losses.
+The result of ``(task digest, exact lr, seed)`` never changes (single-threaded CPU training is
+deterministic), so it is kept in a JSON-lines file under ``.cache/`` (gitignored) and reused
+by later runs; a changed task has a new digest, so its old entries are simply never asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .pool import run_jobs
+from .tasks import get_task
+from .training import RunOutcome, train_run
+
+SEEDS = (1000, 1001)        # init + data order of every full-budget run, hindsight and evaluation alike
+CACHE_FILE = Path(__file__).parent / ".cache" / "evaluations.jsonl"
+
+Key = tuple[str, str, int]  # (task digest, lr as float.hex, seed): the exact lr, no rounding
+
+
+def run_point(task_name: str, lr: float, seed: int) -> RunOutcome:
+    """One full-budget training run (a pool job)."""
+    return train_run(get_task(task_name), lr, seed)
+
+
+def outcome_to_json(outcome: RunOutcome) -> dict[str, float | int | None]:
+    final = outcome.final_val if math.isfinite(outcome.final_val) else None
+    return {"init_val": outcome.init_val, "final_val": final, "steps": outcome.steps}
+
+
+def outcome_from_json(data: Mapping[str, float | int | None]) -> RunOutcome:
+    final = data["final_val"]
+    return RunOutcome(float(data["init_val"]), math.inf if final is None else float(final), int(data["steps"]))
+
+
+@dataclass(frozen=True)
+class Score:
+    """A learning rate's result over the evaluation seeds."""
+
+    per_seed: tuple[RunOutcome, ...]
+
+    @property
+    def diverged(self) -> bool:
+        """Any seed blew up (non-finite, or ended above its starting validation loss)."""
+        return any(o.diverged for o in self.per_seed)
+
+    @property
+    def mean(self) -> float:
+        return math.inf if self.diverged else sum(o.final_val for o in self.per_seed) / len(self.per_seed)
+
+
+class Evaluations:
+    """The memo of full-budget runs, backed by ``path`` (appended to, one JSON object a line)."""
+
+    def __init__(self, path: Path | None = CACHE_FILE) -> None:
+        self.path = path
+        self._runs: dict[Key, RunOutcome] = {}
+        if path is not None and path.exists():
+            for line in path.read_text().splitlines():
+                entry = json.loads(line)
+                self._runs[(entry["digest"], entry["lr"], entry["seed"])] = outcome_from_json(entry)
+
+    @staticmethod
+    def key(digest: str, lr: float, seed: int) -> Key:
+        return digest, float(lr).hex(), seed
+
+    def remember(self, digest: str, lr: float, seed: int, outcome: RunOutcome) -> None:
+        """Keep a run in memory (``ensure`` also appends what it trains to the file; hindsight's grid
+        points are remembered from hindsight.json instead)."""
+        self._runs[self.key(digest, lr, seed)] = outcome
+
+    def get(self, digest: str, lr: float, seed: int) -> RunOutcome | None:
+        return self._runs.get(self.key(digest, lr, seed))
+
+    def score(self, digest: str, lr: float) -> Score:
+        return Score(tuple(self._runs[self.key(digest, lr, seed)] for seed in SEEDS))
+
+    def ensure(self, points: Iterable[tuple[str, float]], digests: Mapping[str, str], workers: int) -> None:
+        """Train every ``(task name, lr)`` at every seed not yet known, in the pool, and save them."""
+        jobs = sorted({(name, float(lr), seed) for name, lr in points for seed in SEEDS
+                       if self.get(digests[name], lr, seed) is None},
+                      key=lambda job: (-get_task(job[0]).steps * get_task(job[0]).step_ms, job))
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        for (name, lr, seed), outcome in run_jobs(run_point, jobs, workers,
+                                                  label=lambda job: f"evaluate {job[0]} lr={job[1]:.3g} seed={job[2]}"):
+            self.remember(digests[name], lr, seed, outcome)
+            if self.path is not None:
+                with self.path.open("a") as fh:
+                    fh.write(json.dumps({"digest": digests[name], "task": name, "lr": float(lr).hex(), "seed": seed,
+                                         **outcome_to_json(outcome)}) + "\n")
+

@@ -1,0 +1,86 @@
+"""A plain PyTorch training loop: the one that judges every learning rate.
+
+Hindsight, evaluation and Optuna's trials all train through ``train_run``, so a learning rate
+is scored the same way whichever finder proposed it. The seed fixes the initial weights and
+the order of the mini-batches (a private generator, reshuffled each epoch; a last partial
+batch is dropped). CPU-only and single-threaded, so a run is bit-for-bit repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .tasks import Task, Tensors
+
+VAL_CHUNK = 1024     # rows per validation forward pass (bounds the language models' logits in memory)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Validation loss before and after training, and how many steps ran."""
+
+    init_val: float
+    final_val: float
+    steps: int
+
+    @property
+    def diverged(self) -> bool:
+        """Non-finite, or ended worse than it started: the run blew up."""
+        return not math.isfinite(self.final_val) or self.final_val > self.init_val
+
+
+def batches(data: Tensors, batch_size: int, steps: int, seed: int):
+    """``steps`` shuffled mini-batches of ``data``, epoch after epoch."""
+    x, y = data
+    size = min(batch_size, x.shape[0])
+    generator = torch.Generator().manual_seed(seed)
+    served = 0
+    while True:
+        order = torch.randperm(x.shape[0], generator=generator)
+        for start in range(0, x.shape[0] - size + 1, size):
+            if served == steps:
+                return
+            idx = order[start:start + size]
+            yield x[idx], y[idx]
+            served += 1
+
+
+@torch.no_grad()
+def mean_loss(task: Task, model: torch.nn.Module, data: Tensors) -> float:
+    """Row-weighted mean loss over ``data`` in eval mode."""
+    model.eval()
+    x, y = data
+    total = 0.0
+    for start in range(0, x.shape[0], VAL_CHUNK):
+        xb, yb = x[start:start + VAL_CHUNK], y[start:start + VAL_CHUNK]
+        total += float(task.loss_fn(model(xb), yb)) * xb.shape[0]
+    model.train()
+    return total / x.shape[0]
+
+
+def train_run(task: Task, lr: float, seed: int, *, steps: int | None = None, train: Tensors | None = None,
+              val: Tensors | None = None) -> RunOutcome:
+    """Train a fresh ``task`` model at ``lr`` (default: the full budget on the task's own split).
+
+    Training stops at the first non-finite loss: nothing afterwards can recover.
+    """
+    steps = task.steps if steps is None else steps
+    train = task.train if train is None else train
+    val = task.val if val is None else val
+    model = task.make_model(seed)
+    optimizer = task.make_optimizer(model.parameters(), lr)
+    init_val = mean_loss(task, model, val)
+    done = 0
+    for xb, yb in batches(train, task.batch_size, steps, seed):
+        loss = task.loss_fn(model(xb), yb)
+        if not torch.isfinite(loss):
+            return RunOutcome(init_val, math.inf, done)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        done += 1
+    final = mean_loss(task, model, val)
+    return RunOutcome(init_val, final if math.isfinite(final) else math.inf, done)
