@@ -242,3 +242,21 @@ def test_a_model_whose_validation_vmap_cannot_batch_runs_sequentially_in_auto_mo
                       val_data=(tokens[64:], tokens[64:, 0]), batch_size=16, steps=8, lrs=[1e-3, 1e-2])
     assert result.config["mode"] == "sequential" and "vmap cannot batch" in result.config["mode_reason"]
     assert all(c.val_loss is not None and math.isfinite(c.val_loss) for c in result.candidates)
+
+
+def test_adam_rates_far_above_the_edge_that_diverge_with_their_loss_are_not_exploding_gradients():
+    # Adam moves every weight by ~lr whatever the gradient: at lr 1 and 10 a CNN's gradient jumps
+    # 1e5x in the same step as its loss. That is divergence (the verdicts say so), not a cliff.
+    from sklearn.datasets import load_digits
+
+    from lrscout import FindingKind
+
+    X, y = load_digits(return_X_y=True)
+    images, labels = torch.tensor(X[:512] / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8), torch.tensor(y[:512])
+    torch.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 16, 10))
+    result = lt.sweep(cnn, torch.optim.Adam, cross_entropy, (images, labels), batch_size=32, steps=40,
+                      lrs=[1e-3, 1e-2, 1e-1, 1.0, 10.0], mode="sequential")
+    assert [c.kind.value for c in result.candidates][-2:] == ["diverged", "diverged"]
+    assert FindingKind.EXPLODING_GRADIENTS not in {f.kind for f in result.findings}

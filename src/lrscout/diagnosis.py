@@ -27,7 +27,9 @@ shares with the curve analysis are passed as ``reading``.
   curvature the largest stable rate ``s`` survives multiplies the gradient by at most
   ``2 lr / s - 1`` per step, so a larger jump means the curvature itself grows with the
   weights, as in deep unnormalised networks. A plain too-high rate diverges within that bound
-  (geometrically, however fast) and is left to the verdicts.
+  (geometrically, however fast) and is left to the verdicts, as is a jump that comes with a
+  loss already ``diverge_ratio`` x its start: the divergence explains it (Adam moves every
+  weight by about lr whatever the gradient, so far above the edge it outruns SGD's bound).
 - **Noisy mini-batches.** Every candidate sees the same batches in the same order, so the
   smallest rate's curve measures the batches' own variation. Rates a factor
   ``same_curve_lr_ratio`` or more apart that trace the same curve (step for step, within
@@ -231,7 +233,7 @@ def diagnose(
         misread = [c for c in still if c.kind.is_too_high]
         found = [
             _feature_scaling(ordered, data_stats, thresholds, reading),
-            _exploding_gradients(ordered, thresholds),
+            _exploding_gradients(ordered, thresholds, reading),
             _noisy_batches(ordered, still, misread, decision, data_stats, thresholds),
             _overfitting(ordered, decision, thresholds, reading),
             # too-high verdicts on rates that do not move the model say nothing about the grid
@@ -340,7 +342,7 @@ class _Explosion:
         return self.norm / self.baseline
 
 
-def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> list[_Explosion]:
+def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds, reading: Thresholds) -> list[_Explosion]:
     with_norms = [c for c in candidates if c.trace.grad_norm is not None and c.trace.grad_norm.size]
     if not with_norms:
         return []
@@ -363,7 +365,10 @@ def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> list
             growth = g[step] / max(float(g[step - 1]), floor, _TINY)
             loss_ratio = float(losses[step] / start) if start > 0 else math.nan
             training = math.isfinite(loss_ratio) and loss_ratio <= 1.0
-            runaway = growth >= t.spike_factor * bound
+            # a loss that has already exploded explains its gradient: that is divergence, left to the
+            # verdicts (an optimizer like Adam moves every weight by ~lr whatever the gradient, so at a
+            # far too high rate the gradient outruns the SGD bound in the same step as the loss)
+            runaway = growth >= t.spike_factor * bound and not loss_ratio >= reading.diverge_ratio
             if (g[step] >= t.spike_factor * baseline and training) or runaway:
                 out.append(_Explosion(c, step, float(g[step]), baseline, float(growth), bound, loss_ratio, runaway))
                 break
@@ -381,8 +386,9 @@ def _clip_threshold(candidates: Sequence[Candidate], explosions: Sequence[_Explo
     return float(np.percentile(pooled, t.clip_percentile)) if pooled.size else math.nan
 
 
-def _exploding_gradients(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> Finding | None:
-    explosions = _explosions(candidates, t)
+def _exploding_gradients(candidates: Sequence[Candidate], t: DiagnosisThresholds,
+                         reading: Thresholds) -> Finding | None:
+    explosions = _explosions(candidates, t, reading)
     if not explosions:
         return None
     worst = max(explosions, key=lambda e: (e.runaway, e.ratio))
