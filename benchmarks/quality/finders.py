@@ -69,16 +69,12 @@ def _loader(data: Tensors, batch_size: int, seed: int) -> DataLoader:
 def lrscout_sweep(task: Task, model: nn.Module, seed: int) -> Found:
     """``lrscout.torch.sweep`` with its defaults (100 steps, adaptive planner, auto engine)."""
     import lrscout.torch as lt
-    from lrscout.torch import mode
 
     fit, inner = task.inner_split()
     result = lt.sweep(model, task.optimizer, task.loss_fn, fit, val_data=inner, batch_size=task.batch_size,
                       seed=seed, optimizer_kwargs=task.optimizer_kwargs)
     steps = sum(c.steps_used for c in result.candidates)
-    probe = result.config.get("mode_probe_s") or {}
-    # auto mode's probe trains too: per engine 2 warm-up steps + repeats x steps, the vectorized one
-    # for the first round's K candidates; the result records its seconds, not its steps
-    probe_steps = (2 + mode.PROBE_REPEATS * mode.PROBE_STEPS) * (len(result.rounds[0]) + 1) if probe else 0
+    probe_steps = int(result.config.get("mode_probe_steps", 0))   # auto mode's engine probe trains too
     info = {
         "candidates": [{"lr": c.lr, "verdict": c.kind.value, "reason": c.verdict.reason, "steps": c.steps_used,
                         "inner_val": c.val_loss if c.val_loss is not None and math.isfinite(c.val_loss) else None}

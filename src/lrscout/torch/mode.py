@@ -33,6 +33,8 @@ from .workbench import Workbench
 MODES = ("auto", "vectorized", "sequential")
 PROBE_STEPS = 3
 PROBE_REPEATS = 2
+PROBE_WARMUP = 2
+PROBE_SPAN = PROBE_WARMUP + PROBE_REPEATS * PROBE_STEPS     # steps each engine trains in the probe
 MEMORY_FRACTION = 0.8
 
 
@@ -46,10 +48,11 @@ class ModeChoice:
     reason: str
     chunk_size: int | None = None
     probe_s: Mapping[str, float] = field(default_factory=dict)
+    probe_steps: int = 0       # candidate-steps the probe trained (vectorized ones each count)
 
     def describe(self) -> Mapping[str, Any]:
         return {"mode": self.mode, "mode_reason": self.reason, "chunk_size": self.chunk_size,
-                "mode_probe_s": dict(self.probe_s)}
+                "mode_probe_s": dict(self.probe_s), "mode_probe_steps": self.probe_steps}
 
 
 def check_mode(mode: str) -> str:
@@ -69,7 +72,7 @@ def _probe(vectorized: VectorizedEngine, sequential: SequentialEngine, lr: float
             "sequential": lambda n: sequential.train([lr], n, None)}
     best = {}
     for name, run in runs.items():
-        run(2)
+        run(PROBE_WARMUP)
     for rep in range(PROBE_REPEATS):
         for name in (list(runs) if rep % 2 == 0 else list(reversed(runs))):
             t0 = time.perf_counter()
@@ -114,8 +117,9 @@ def choose_mode(requested: str, bench: Workbench, lrs: Sequence[float], *, chunk
     k = min(len(lrs), cap or len(lrs))
     vec_s, seq_s = _probe(vectorized, sequential, probe_lr, k)
     probe = {"vectorized_step": vec_s, "sequential_steps": seq_s}
+    steps = PROBE_SPAN * (k + 1)                              # k stacked candidates, then one sequential
     if vec_s <= seq_s:
         return ModeChoice("vectorized", f"auto: one vectorized step for {k} candidates took {vec_s * 1e3:.3g} ms, "
-                                        f"{k} sequential steps {seq_s * 1e3:.3g} ms", cap, probe), vectorized
+                                        f"{k} sequential steps {seq_s * 1e3:.3g} ms", cap, probe, steps), vectorized
     return ModeChoice("sequential", f"auto: {k} sequential steps took {seq_s * 1e3:.3g} ms, one vectorized step "
-                                    f"for {k} candidates {vec_s * 1e3:.3g} ms", cap, probe), sequential
+                                    f"for {k} candidates {vec_s * 1e3:.3g} ms", cap, probe, steps), sequential
