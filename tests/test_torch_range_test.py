@@ -33,6 +33,8 @@ def test_range_test_ramps_the_lr_exponentially_and_gives_three_suggestions():
     assert "d(smoothed loss)/d(log lr)" in test.reasons["steepest"]
     assert test.suggestions["min_over_10"] == pytest.approx(test.lrs[np.nanargmin(test.smoothed)] / 10)
     assert lrscout.RangeTest.from_dict(test.to_dict()) == test
+    # one number when you want one: the rule the quality benchmark found safest
+    assert test.suggested_lr == test.suggestions["min_over_10"]
 
 
 def test_linear_spacing_steps_the_lr_evenly():
@@ -46,7 +48,7 @@ def test_a_curve_that_is_nan_from_the_start_gives_no_suggestion_and_says_why():
     X, Y = classification()
     test = lt.range_test(mlp(), torch.optim.SGD, lambda out, y: cross_entropy(out, y) * float("nan"), (X, Y),
                          batch_size=32, steps=30)
-    assert test.suggestions == {} and test.stopped_early and test.losses.size == 1
+    assert test.suggestions == {} and test.stopped_early and test.losses.size == 1 and test.suggested_lr is None
     assert "no suggestion: only 0 finite loss(es)" in test.reasons["none"]
 
 

@@ -12,6 +12,7 @@ stated; their output is silenced.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import tempfile
@@ -87,15 +88,16 @@ def lrscout_sweep(task: Task, model: nn.Module, seed: int) -> Found:
     return Found(result.chosen_lr, steps + probe_steps, info)
 
 
-def lrscout_range(task: Task, model: nn.Module, seed: int) -> Found:
-    """``lrscout.torch.range_test`` with its defaults (1e-7 to 10 over 100 steps); the pick is
-    ``steepest``, the rule the peers' range tests use (lrscout names no default among its three)."""
+def lrscout_range(task: Task, model: nn.Module, seed: int, rule: str = "steepest") -> Found:
+    """``lrscout.torch.range_test`` with its defaults (1e-7 to 10 over 100 steps); the pick is its
+    ``rule`` suggestion: ``steepest`` (the rule the peers' range tests use) for ``lrscout-range``,
+    the others under their own names, so the three rules can be compared."""
     import lrscout.torch as lt
 
     test = lt.range_test(model, task.optimizer, task.loss_fn, task.train, batch_size=task.batch_size, seed=seed,
                          optimizer_kwargs=task.optimizer_kwargs)
     info = {"suggestions": dict(test.suggestions), "reasons": dict(test.reasons), "stopped_early": test.stopped_early}
-    return Found(test.suggestions.get("steepest"), int(test.lrs.size), info)
+    return Found(test.suggestions.get(rule), int(test.lrs.size), info)
 
 
 # ------------------------------------------------------------------------------ peers
@@ -201,6 +203,8 @@ def default(task: Task, model: nn.Module, seed: int) -> Found:
 FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "lrscout": lrscout_sweep,
     "lrscout-range": lrscout_range,
+    "lrscout-range-valley": functools.partial(lrscout_range, rule="valley"),
+    "lrscout-range-min10": functools.partial(lrscout_range, rule="min_over_10"),
     "lightning": lightning,
     "torch-lr-finder": torch_lr_finder,
     "fastai": fastai,
