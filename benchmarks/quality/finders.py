@@ -67,13 +67,14 @@ def _loader(data: Tensors, batch_size: int, seed: int) -> DataLoader:
 
 # ------------------------------------------------------------------------------ lrscout
 
-def lrscout_sweep(task: Task, model: nn.Module, seed: int) -> Found:
-    """``lrscout.torch.sweep`` with its defaults (100 steps, adaptive planner, auto engine)."""
+def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int = 100) -> Found:
+    """``lrscout.torch.sweep`` with its defaults (100 steps, adaptive planner, auto engine); the
+    ``lrscout-50`` variant shortens the window to 50 steps, to measure what a cheaper sweep loses."""
     import lrscout.torch as lt
 
     fit, inner = task.inner_split()
     result = lt.sweep(model, task.optimizer, task.loss_fn, fit, val_data=inner, batch_size=task.batch_size,
-                      seed=seed, optimizer_kwargs=task.optimizer_kwargs)
+                      seed=seed, optimizer_kwargs=task.optimizer_kwargs, steps=steps)
     steps = sum(c.steps_used for c in result.candidates)
     probe_steps = int(result.config.get("mode_probe_steps", 0))   # auto mode's engine probe trains too
     info = {
@@ -202,6 +203,7 @@ def default(task: Task, model: nn.Module, seed: int) -> Found:
 
 FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "lrscout": lrscout_sweep,
+    "lrscout-50": functools.partial(lrscout_sweep, steps=50),
     "lrscout-range": lrscout_range,
     "lrscout-range-valley": functools.partial(lrscout_range, rule="valley"),
     "lrscout-range-min10": functools.partial(lrscout_range, rule="min_over_10"),
