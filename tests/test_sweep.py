@@ -73,3 +73,15 @@ def test_the_update_ratio_survives_the_result_json_and_the_journal(tmp_path):
     assert [len(c["update_ratio"]) for c in journaled] == [30, 30]
     with pytest.raises(ValueError):
         result.candidates[0].trace.update_ratio[0] = 1.0  # frozen, like every curve
+
+
+def test_the_result_records_the_lrscout_version_that_ran_the_sweep_and_a_resume_ignores_it(tmp_path):
+    problem = lrscout.CallableProblem(lambda lr, steps: np.exp(-lr * np.arange(steps)))
+    journal = tmp_path / "j.jsonl"
+    result = lrscout.sweep(problem, [0.01, 0.1], steps=20, journal=journal)
+    assert result.config["lrscout_version"] == lrscout.__version__
+    assert lrscout.SweepResult.from_json(result.to_json()).config["lrscout_version"] == lrscout.__version__
+    header = journal.read_text().splitlines()[0]
+    assert "lrscout_version" not in json.loads(header)["config"]
+    resumed = lrscout.sweep(problem, [0.01, 0.1], steps=20, journal=journal, resume=True)
+    assert resumed.config["resumed_candidates"] == 2

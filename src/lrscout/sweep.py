@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from ._validation import positive_int
+from ._version import __version__
 from .analysis import read_curves
 from .diagnosis import DataStats, data_stats_of, diagnose
 from .errors import InvalidConfigError
@@ -100,7 +101,8 @@ def sweep(
 
     stats = data_stats_of(problem)
     run_config: dict[str, Any] = dict(problem.describe())
-    run_config.update({"steps": steps, "planner": repr(plan), "runner": repr(run), "prune": prune})
+    run_config.update({"steps": steps, "planner": repr(plan), "runner": repr(run), "prune": prune,
+                       "lrscout_version": __version__})
     if max_points is not None:
         run_config["max_points"] = max_points
     run_config.update(config or {})
@@ -192,8 +194,9 @@ def _result(candidates: tuple[Candidate, ...], thresholds: Thresholds, run_confi
 
 def _resume_key(problem: Problem, run_config: Mapping[str, Any], pruner: DivergencePruner | None) -> dict[str, Any]:
     """What must match for a journal's candidates to be reused: everything that shapes a curve
-    (problem, data, steps, pruning) or the plan, but not where it ran (the executor) nor how
-    the result keeps its curves (``max_points``: the journal keeps every step either way)."""
-    key = {k: v for k, v in run_config.items() if k not in ("runner", "max_points")}
+    (problem, data, steps, pruning) or the plan, but not where it ran (the executor), how the
+    result keeps its curves (``max_points``: the journal keeps every step either way) or which
+    lrscout version ran it (a trace is the same data whichever version trained it)."""
+    key = {k: v for k, v in run_config.items() if k not in ("runner", "max_points", "lrscout_version")}
     key.update(data_fingerprint=data_fingerprint(problem), prune=None if pruner is None else pruner.ratio)
     return key
