@@ -55,7 +55,7 @@ class SequentialEngine:
         scaler = bench.options.grad_scaler()
         params = [p for p in bench.model.parameters() if p.requires_grad]
         accumulation = bench.options.accumulation_steps
-        previous_update: list[torch.Tensor] | None = None
+        previous_update: torch.Tensor | None = None     # the last update, flattened: (1, n)
         try:
             for t, micro_batches in enumerate(schedule):
                 lr = lr_at(t)

@@ -83,15 +83,15 @@ class VectorizedEngine:
     def _loss(self, trained: Tensors, shared: Tensors, batch: Any) -> torch.Tensor:
         return functional_call(self.bench.objective, (trained, shared), (batch,))
 
-    def _step(self, params: Tensors, state: Tensors, previous: Tensors | None, lr: torch.Tensor, batch: Any,
-              step: int) -> tuple[Tensors, Tensors, Tensors, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _step(self, params: Tensors, state: Tensors, previous: torch.Tensor | None, lr: torch.Tensor, batch: Any,
+              step: int) -> tuple[Tensors, Tensors, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         grads, loss = self._grad(params, self._shared, batch)
         new_params, new_state = self.rule.step(params, grads, state, lr, step)
         names = list(params)
         grad_norm = measures.norms(grads[n] for n in names)
         ratio, cosine, update = measures.update_stats([params[n] for n in names], [new_params[n] for n in names],
-                                                      None if previous is None else [previous[n] for n in names])
-        return new_params, new_state, dict(zip(names, update)), loss.detach(), grad_norm, ratio, cosine
+                                                      previous)
+        return new_params, new_state, update, loss.detach(), grad_norm, ratio, cosine
 
     def _start(self, k: int) -> tuple[Tensors, Tensors]:
         """Stacked copies of the starting weights; shared (unbatched) untrained tensors."""
@@ -136,7 +136,7 @@ class VectorizedEngine:
         k = len(lrs)
         schedule = self.bench.steps(steps)     # before _start's reset: a DataLoader draws random numbers
         params, state = self._start(k)
-        previous: Tensors | None = None
+        previous: torch.Tensor | None = None        # the last update, flattened: (K, n)
         lr = torch.tensor(list(lrs), dtype=torch.float64, device=self.bench.options.device)
         rows = np.arange(k)                       # which candidate each stacked row holds
         records = [Run() for _ in lrs]
@@ -152,8 +152,8 @@ class VectorizedEngine:
             pending.clear()
             if not keep.all():
                 index = torch.as_tensor(np.flatnonzero(keep), device=lr.device)
-                params, state, previous = (None if d is None else {n: v.index_select(0, index) for n, v in d.items()}
-                                           for d in (params, state, previous))
+                params, state = ({n: v.index_select(0, index) for n, v in d.items()} for d in (params, state))
+                previous = None if previous is None else previous.index_select(0, index)
                 lr, rows = lr.index_select(0, index), rows[keep]
             if rows.size == 0:
                 break
