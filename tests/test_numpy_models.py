@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from lrscout import (LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression, VerdictKind,
+from lrscout import (DivergencePruner, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression, VerdictKind,
                      sweep)
 from lrscout.data import Scaler
 from lrscout.errors import DataError
@@ -57,7 +59,6 @@ def test_a_diverging_candidate_is_pruned_and_records_its_steps(rng):
     X = rng.normal(size=(100, 3)) * 10
     traces = NumpyProblem(LinearRegression(), X, X.sum(1)).train([1e-4, 10.0], 100, pruner=None)
     assert traces[1].steps_used < 100 and traces[1].pruned
-    from lrscout import DivergencePruner
 
     traces = NumpyProblem(LinearRegression(), X, X.sum(1)).train([1e-4, 10.0], 100, pruner=DivergencePruner(10))
     assert traces[0].steps_used == 100 and not traces[0].pruned
@@ -113,3 +114,13 @@ def test_traces_come_back_in_the_order_the_rates_were_asked(rng):
     X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
     traces = NumpyProblem(LinearRegression(), X, y).train([0.1, 1e-3, 1e-2], 5)
     assert [t.lr for t in traces] == [0.1, 1e-3, 1e-2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True),
+       st.floats(1.01, 1e3))
+def test_the_one_candidate_pruning_check_agrees_with_the_stacked_one(start, loss, ratio):
+    pruner = DivergencePruner(ratio)
+    # a start that is not finite stops at once: no loss can be measured against it
+    expected = bool(pruner.should_stop(np.array([start]), np.array([loss]))[0]) if np.isfinite(start) else True
+    assert pruner.stop_one(start, loss) == expected

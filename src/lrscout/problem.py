@@ -39,7 +39,11 @@ class DivergencePruner:
             return ~np.isfinite(loss) | (loss - start >= (self.ratio - 1.0) * scale)
 
     def stop_one(self, start: float, loss: float) -> bool:
-        return bool(self.should_stop(np.array([start]), np.array([loss]))[0]) if math.isfinite(start) else True
+        """``should_stop`` for one candidate, in plain floats (engines call it every step)."""
+        if not (math.isfinite(start) and math.isfinite(loss)):
+            return True
+        scale = abs(start) if start != 0 else 1.0
+        return loss - start >= (self.ratio - 1.0) * scale
 
 
 @runtime_checkable
