@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrscout import AdaptivePlanner, CallableProblem, FixedGrid, sweep
+from lrscout import AdaptivePlanner, CallableProblem, FixedGrid, VerdictKind, sweep
 
 
 def regime_problem(good_from, bad_from):
@@ -12,8 +12,9 @@ def regime_problem(good_from, bad_from):
     t = np.arange(60)
 
     def train(lr, steps):
-        if lr >= bad_from:
-            return 1.0 * 2.0 ** np.arange(steps)
+        if lr >= bad_from:   # diverging, the faster the larger the rate (inf once it overflows)
+            with np.errstate(over="ignore"):
+                return (1.0 + lr / bad_from) ** np.arange(steps)
         rate = min(lr / good_from, 1.0) * 0.1
         return np.exp(-rate * t[:steps])
 
@@ -60,3 +61,16 @@ def test_refinement_leaves_no_gap_wider_than_refine_at_the_edge(log_good, decade
     chosen = result.chosen_lr
     above = [lr for lr in tried if lr > chosen]
     assert not above or above[0] / chosen <= 3.0 * 1.05   # 2-digit rounding of the split points
+
+
+def test_the_plan_does_not_go_down_past_rates_that_do_not_move_the_model():
+    # the same batch losses, whatever the rate: an unshuffled loader whose batches alternate
+    # easy and hard reads as a saw-tooth, but a smaller rate would only trace it again
+    batches = np.tile([1.0, 3.0, 1.2, 2.8], 15)
+
+    def train(lr, steps):
+        return batches[:steps] * np.exp(-min(lr, 0.5) * np.arange(steps) / 10) if lr >= 0.1 else batches[:steps]
+
+    result = sweep(CallableProblem(train), steps=60)
+    assert result.candidate(1e-4).kind is VerdictKind.OSCILLATING
+    assert min(result.lrs) == 1e-4

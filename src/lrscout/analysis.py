@@ -202,6 +202,27 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
     return evidence, bool(first_to_last or start_to_end)
 
 
+SAME_CURVE_TOLERANCE = 0.05
+
+
+def same_curve(a: np.ndarray, b: np.ndarray, tolerance: float = SAME_CURVE_TOLERANCE) -> bool:
+    """Whether ``a`` follows ``b`` step for step: every difference within ``tolerance`` of ``b``'s range.
+
+    Every candidate sees the same batches in the same order, so two rates whose curves coincide
+    both leave the model where it was: the curve is the batches' own variation. The range is
+    measured on the log scale when both curves are positive, so a loss jumping by a factor of
+    20 between two batches is the size against which the curves are compared.
+    """
+    n = min(a.size, b.size)
+    x, y = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
+    if n < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return False
+    if np.all(x > 0) and np.all(y > 0):
+        x, y = np.log(x), np.log(y)
+    size = float(y.max() - y.min())
+    return size > 0 and float(np.max(np.abs(x - y))) <= tolerance * size
+
+
 def _pct(fraction: float) -> str:
     return f"{100 * fraction:.0f}%"
 

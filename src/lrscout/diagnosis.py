@@ -57,6 +57,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._validation import finite_real, positive_int
+from .analysis import SAME_CURVE_TOLERANCE, same_curve
 from .errors import DataError, InvalidConfigError
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
@@ -102,7 +103,7 @@ class DiagnosisThresholds:
     spike_factor: float = 10.0
     spike_window: int = 10
     clip_percentile: float = 90.0
-    same_curve: float = 0.05
+    same_curve: float = SAME_CURVE_TOLERANCE
     same_curve_lr_ratio: float = 3.0
     noisy_level: float = 0.5
     min_steps: int = 20
@@ -424,24 +425,9 @@ def _not_moving(candidates: Sequence[Candidate], t: DiagnosisThresholds) -> list
     such group.
     """
     reference = candidates[0]
-    same = [c for c in candidates if c is reference or _same_curve(c.train_loss, reference.train_loss, t.same_curve)]
+    same = [c for c in candidates if c is reference or same_curve(c.train_loss, reference.train_loss, t.same_curve)]
     return same if len(same) >= 2 and same[-1].lr / reference.lr >= t.same_curve_lr_ratio else []
 
-
-def _same_curve(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
-    """Whether ``a`` follows ``b`` step for step: every difference within ``tolerance`` of ``b``'s range.
-
-    The range is measured on the log scale when both curves are positive, so a loss jumping by
-    a factor of 20 between two batches is the size against which the curves are compared.
-    """
-    n = min(a.size, b.size)
-    x, y = np.asarray(a[:n], dtype=np.float64), np.asarray(b[:n], dtype=np.float64)
-    if n < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
-        return False
-    if np.all(x > 0) and np.all(y > 0):
-        x, y = np.log(x), np.log(y)
-    size = float(y.max() - y.min())
-    return size > 0 and float(np.max(np.abs(x - y))) <= tolerance * size
 
 
 def _suggested_batch(stats: DataStats | None, noise: float, t: DiagnosisThresholds) -> int | None:

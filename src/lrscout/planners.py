@@ -10,6 +10,7 @@ import math
 from typing import Protocol, Sequence
 
 from ._validation import finite_real, positive_int
+from .analysis import same_curve
 from .grids import check_grid
 from .types import Candidate, VerdictKind
 
@@ -58,7 +59,9 @@ class AdaptivePlanner:
     2. Going up: while no candidate above the largest stable one is too high, ask for the next
        two rungs; stop after two consecutive too-high ones (or at ``max_lr``).
     3. Going down: while the smallest candidate is too high, ask for a rung below (down to
-       ``min_lr``); when it is already good (too fast to show the slow side), one more rung.
+       ``min_lr``), unless the two smallest trace the same curve (then neither moves the model:
+       the verdict is the batches' noise, which the diagnosis reports); when the smallest is
+       already good (too fast to show the slow side), one more rung.
     4. Refining: while the gap from the largest good rate to the first too-high one above it
        is wider than ``refine`` (x3), split it in one round into equal steps on the log scale
        no wider than ``refine``: a x10 gap gets two rates, at about x2.2 and x4.6. The best
@@ -112,7 +115,10 @@ class AdaptivePlanner:
         smallest = cs[0]
         below = _r(smallest.lr / self.factor)
         if below >= self.min_lr:
-            if bad[0]:
+            # two rates tracing the same curve do not move the model: their "too high" verdicts are
+            # the batches' own jumps, and a smaller rate would trace that curve again
+            still = len(cs) >= 2 and same_curve(cs[1].train_loss, smallest.train_loss)
+            if bad[0] and not still:
                 return [below]
             if kinds[0] is VerdictKind.GOOD and not self._went_below_good:
                 self._went_below_good = True
