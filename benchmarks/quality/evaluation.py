@@ -20,7 +20,7 @@ from .tasks import get_task
 from .training import RunOutcome, train_run
 
 SEEDS = (1000, 1001)        # init + data order of every full-budget run, hindsight and evaluation alike
-CACHE_FILE = Path(__file__).parent / ".cache" / "evaluations.jsonl"
+CACHE_FILE = Path(__file__).parent / ".cache" / "evaluations-2.jsonl"   # -2: runs record training loss too
 
 Key = tuple[str, str, int]  # (task digest, lr as float.hex, seed): the exact lr, no rounding
 
@@ -30,14 +30,22 @@ def run_point(task_name: str, lr: float, seed: int) -> RunOutcome:
     return train_run(get_task(task_name), lr, seed)
 
 
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _float(value: float | int | None) -> float:
+    return math.inf if value is None else float(value)
+
+
 def outcome_to_json(outcome: RunOutcome) -> dict[str, float | int | None]:
-    final = outcome.final_val if math.isfinite(outcome.final_val) else None
-    return {"init_val": outcome.init_val, "final_val": final, "steps": outcome.steps}
+    return {"init_val": outcome.init_val, "final_val": _finite_or_none(outcome.final_val), "steps": outcome.steps,
+            "init_train": outcome.init_train, "final_train": _finite_or_none(outcome.final_train)}
 
 
 def outcome_from_json(data: Mapping[str, float | int | None]) -> RunOutcome:
-    final = data["final_val"]
-    return RunOutcome(float(data["init_val"]), math.inf if final is None else float(final), int(data["steps"]))
+    return RunOutcome(_float(data["init_val"]), _float(data["final_val"]), int(data["steps"]),
+                      _float(data["init_train"]), _float(data["final_train"]))
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Score:
 
     @property
     def diverged(self) -> bool:
-        """Any seed blew up (non-finite, or ended above its starting validation loss)."""
+        """Any seed's training blew up (see ``RunOutcome.diverged``)."""
         return any(o.diverged for o in self.per_seed)
 
     @property

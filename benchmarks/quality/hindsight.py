@@ -26,8 +26,8 @@ from .evaluation import SEEDS, Evaluations, Score, outcome_from_json, outcome_to
 from .tasks import Task
 
 HINDSIGHT_FILE = Path(__file__).parent / "hindsight.json"
-SCHEMA = "lrscout-benchmarks.hindsight/1"
-RUN_FIELDS = ("init_val", "final_val", "steps")      # stored per grid point as one list each, in seed order
+SCHEMA = "lrscout-benchmarks.hindsight/2"        # /2: runs record the training-split loss, which decides divergence
+RUN_FIELDS = ("init_val", "final_val", "steps", "init_train", "final_train")   # per grid point, a list each, in seed order
 
 
 class StaleHindsight(Exception):
@@ -63,13 +63,15 @@ def compute(tasks: Sequence[Task], evaluations: Evaluations, workers: int) -> di
 
 def load(tasks: Sequence[Task], path: Path = HINDSIGHT_FILE) -> dict[str, Reference]:
     """The cached references of ``tasks``; raises ``StaleHindsight`` naming every task to recompute."""
-    stored = json.loads(path.read_text())["tasks"] if path.exists() else {}
+    data = json.loads(path.read_text()) if path.exists() else {}
+    stored = data.get("tasks", {}) if data.get("schema") == SCHEMA else {}
     references, problems = {}, []
     for task in tasks:
         entry = stored.get(task.name)
         digest = task.digest()
         if entry is None:
-            problems.append(f"{task.name}: no hindsight stored in {path.name}")
+            problems.append(f"{task.name}: no hindsight stored in {path.name}"
+                            + ("" if data.get("schema") in (None, SCHEMA) else f" (it holds {data['schema']})"))
         elif entry["digest"] != digest:
             problems.append(f"{task.name}: the task changed since its hindsight was computed "
                             f"(digest {entry['digest']} stored, {digest} now)")
@@ -86,8 +88,9 @@ def load(tasks: Sequence[Task], path: Path = HINDSIGHT_FILE) -> dict[str, Refere
 
 
 def save(references: Mapping[str, Reference], tasks: Sequence[Task], path: Path = HINDSIGHT_FILE) -> None:
-    """Merge ``references`` into the file (other tasks' entries are kept)."""
-    stored = json.loads(path.read_text())["tasks"] if path.exists() else {}
+    """Merge ``references`` into the file (other tasks' entries are kept when their schema is current)."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    stored = data.get("tasks", {}) if data.get("schema") == SCHEMA else {}
     by_name = {t.name: t for t in tasks}
     for name, ref in references.items():
         task = by_name[name]

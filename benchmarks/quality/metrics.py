@@ -2,9 +2,11 @@
 
 - **Regret** of a pick: ``val(chosen) / val(best) - 1``, where ``val`` is the mean final
   validation loss over the evaluation seeds and ``best`` the hindsight reference. It is
-  negative when a pick between grid points beats the best grid point. A pick that blew up at
-  any seed (non-finite, or a final validation loss above the loss at initialisation) is
-  *diverged*; a finder that returned no lr or raised is *no pick*. Both count as infinite regret.
+  negative when a pick between grid points beats the best grid point. A pick whose training
+  blew up at any seed (a non-finite loss, or a training-split loss that ended above where it
+  started) is *diverged*; a finder that returned no lr or raised is *no pick*. Both count as
+  infinite regret. A run that fits its training rows but ends with a validation loss above the
+  untrained model's has overfitted: its regret is large, and finite.
 - Per task, a finder's regret is the **median over its finder seeds** (so one unlucky seed
   does not decide it; with 3 seeds one diverged seed still leaves a finite median). Over the
   suite: the median and the worst of those per-task regrets.

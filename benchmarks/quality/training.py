@@ -20,16 +20,21 @@ VAL_CHUNK = 1024     # rows per validation forward pass (bounds the language mod
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """Validation loss before and after training, and how many steps ran."""
+    """Validation and training-split loss before and after training, and how many steps ran."""
 
     init_val: float
     final_val: float
     steps: int
+    init_train: float
+    final_train: float
 
     @property
     def diverged(self) -> bool:
-        """Non-finite, or ended worse than it started: the run blew up."""
-        return not math.isfinite(self.final_val) or self.final_val > self.init_val
+        """The training blew up: a non-finite loss, or a training loss that ended above where it
+        started. (A run that fits its training rows and ends with a validation loss above the
+        untrained model's has overfitted, not diverged: its regret is large but finite.)"""
+        return not (math.isfinite(self.final_val) and math.isfinite(self.final_train)) \
+            or self.final_train > self.init_train
 
 
 def batches(data: Tensors, batch_size: int, steps: int, seed: int):
@@ -72,15 +77,16 @@ def train_run(task: Task, lr: float, seed: int, *, steps: int | None = None, tra
     val = task.val if val is None else val
     model = task.make_model(seed)
     optimizer = task.make_optimizer(model.parameters(), lr)
-    init_val = mean_loss(task, model, val)
+    init_val, init_train = mean_loss(task, model, val), mean_loss(task, model, train)
     done = 0
     for xb, yb in batches(train, task.batch_size, steps, seed):
         loss = task.loss_fn(model(xb), yb)
         if not torch.isfinite(loss):
-            return RunOutcome(init_val, math.inf, done)
+            return RunOutcome(init_val, math.inf, done, init_train, math.inf)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         done += 1
-    final = mean_loss(task, model, val)
-    return RunOutcome(init_val, final if math.isfinite(final) else math.inf, done)
+    final, final_train = mean_loss(task, model, val), mean_loss(task, model, train)
+    return RunOutcome(init_val, final if math.isfinite(final) else math.inf, done, init_train,
+                      final_train if math.isfinite(final_train) else math.inf)

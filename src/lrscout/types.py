@@ -460,8 +460,8 @@ class RangeTest:
     """
 
     # Chosen by benchmarks/quality (10 tasks x 3 seeds, each pick trained for the full budget):
-    # min_over_10 had median regret +10.3% and no diverged pick; steepest +10.9% with 3 of 30
-    # picks diverging; valley +31.0%.
+    # min_over_10 had median regret +10.3% (worst +378%); steepest +10.9% (worst +1188%);
+    # valley +31.0% (worst +327%).
     DEFAULT_RULE = "min_over_10"
 
     lrs: np.ndarray
