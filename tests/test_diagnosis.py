@@ -19,7 +19,7 @@ from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
 from lrscout.diagnosis import DataStats, DiagnosisThresholds, data_stats_of, diagnose, suggested_grid
 from lrscout.errors import DataError, InvalidConfigError
-from lrscout.lab import DeepTanhRegression
+from lrscout.lab import deep_net_problem, few_rows_problem
 from lrscout.tabular import problem_for
 
 K = FindingKind
@@ -61,23 +61,6 @@ def sklearn_problem(name: str, scale: str) -> NumpyProblem:
         y = (y - y.mean()) / y.std()
     Xtr, ytr, Xva, yva = split(X, y, scale)
     return NumpyProblem(model, Xtr, ytr, X_val=Xva, y_val=yva, batch_size=32)
-
-
-def deep_net_problem(depth: int, clip_norm: float | None = None) -> NumpyProblem:
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(512, 8))
-    y = 3.0 * (2.0 * np.tanh(X @ rng.normal(size=8) / 2.0) + 0.1 * rng.normal(size=512))
-    return NumpyProblem(DeepTanhRegression(depth=depth, width=8, gain=1.2, seed=2), X[:400], y[:400],
-                        X_val=X[400:], y_val=y[400:], batch_size=32, clip_norm=clip_norm)
-
-
-def few_rows_problem(n_train: int) -> NumpyProblem:
-    rng = np.random.default_rng(0)
-    w = np.zeros(30)
-    w[:3] = 1.0
-    X = rng.normal(size=(n_train + 1000, 30))
-    y = X @ w + rng.normal(size=n_train + 1000)
-    return NumpyProblem(LinearRegression(), X[:n_train], y[:n_train], X_val=X[n_train:], y_val=y[n_train:])
 
 
 # --- feature scaling -----------------------------------------------------------------------

@@ -147,24 +147,31 @@ def _housing(scale: str, *, lrs: Sequence[float] = _LADDER, batch_size: int = BA
     return sweep_table(housing(), "price", scale=scale, lrs=lrs, steps=STEPS, batch_size=batch_size)
 
 
-def _deep(clip_norm: float | None = None) -> SweepResult:
+def deep_net_problem(depth: int = 12, clip_norm: float | None = None) -> NumpyProblem:
+    """A ``depth``-layer unnormalised tanh net regressing a smooth target (the exploding scenario)."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(512, 8))
     y = 3.0 * (2.0 * np.tanh(X @ rng.normal(size=8) / 2.0) + 0.1 * rng.normal(size=512))
-    problem = NumpyProblem(DeepTanhRegression(depth=12, width=8, gain=1.2, seed=2), X[:400], y[:400],
-                           X_val=X[400:], y_val=y[400:], batch_size=BATCH_SIZE, clip_norm=clip_norm)
-    return sweep(problem, log_grid(1e-3, 1, 10), STEPS)
+    return NumpyProblem(DeepTanhRegression(depth=depth, width=8, gain=1.2, seed=2), X[:400], y[:400],
+                        X_val=X[400:], y_val=y[400:], batch_size=BATCH_SIZE, clip_norm=clip_norm)
 
 
-def _few_rows(n_train: int) -> SweepResult:
+def few_rows_problem(n_train: int) -> NumpyProblem:
     """Linear regression on 30 features of which 3 matter, with noise: few rows let it fit the noise."""
     rng = np.random.default_rng(0)
     weights = np.zeros(30)
     weights[:3] = 1.0
     X = rng.normal(size=(n_train + 1000, 30))
     y = X @ weights + rng.normal(size=n_train + 1000)
-    problem = NumpyProblem(LinearRegression(), X[:n_train], y[:n_train], X_val=X[n_train:], y_val=y[n_train:])
-    return sweep(problem, log_grid(1e-3, 3, 3), STEPS)
+    return NumpyProblem(LinearRegression(), X[:n_train], y[:n_train], X_val=X[n_train:], y_val=y[n_train:])
+
+
+def _deep(clip_norm: float | None = None) -> SweepResult:
+    return sweep(deep_net_problem(clip_norm=clip_norm), log_grid(1e-3, 1, 10), STEPS)
+
+
+def _few_rows(n_train: int) -> SweepResult:
+    return sweep(few_rows_problem(n_train), log_grid(1e-3, 3, 3), STEPS)
 
 
 def _evidence(finding: Finding | None, key: str, fallback: float) -> tuple[float, str]:
@@ -244,4 +251,5 @@ def run_scenario(name: str) -> LabRun:
     return LabRun(chosen, before, after, applied)
 
 
-__all__ = ["DeepTanhRegression", "LabRun", "SCENARIOS", "Scenario", "finding_of", "run_scenario", "scenario"]
+__all__ = ["DeepTanhRegression", "LabRun", "SCENARIOS", "Scenario", "deep_net_problem", "few_rows_problem", "finding_of",
+           "run_scenario", "scenario"]
