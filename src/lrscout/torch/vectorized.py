@@ -112,7 +112,7 @@ class VectorizedEngine:
         batch = self.bench.steps(1)[0][0]
         params, _ = self._start(2)
         self._grad(params, self._shared, batch)
-        self.bench.val_loss(lambda val_batch: self._eval(params, self._shared, val_batch))
+        self.bench.val_loss(lambda val_batch: self._eval(params, self._shared, val_batch), limit=1)
         self.bench.reset()
 
     def _call(self, *args: Any) -> tuple[Any, ...]:

@@ -114,10 +114,11 @@ class Workbench:
                                      "parameters (computed under torch.no_grad, or detached?)")
         self.reset()
 
-    def val_loss(self, losses_of: Callable[[Any], torch.Tensor]) -> torch.Tensor | None:
+    def val_loss(self, losses_of: Callable[[Any], torch.Tensor], limit: int | None = None) -> torch.Tensor | None:
         """Mean validation loss in eval mode, weighted by batch size; ``losses_of(batch)`` gives the
-        loss of each candidate (a (K,) tensor). ``None`` without validation data."""
-        batches = self.validation()
+        loss of each candidate (a (K,) tensor), over at most ``limit`` batches. ``None`` without
+        validation data."""
+        batches = self.validation()[:limit]
         if not batches:
             return None
         self.objective.eval()
