@@ -58,6 +58,8 @@ from torch import nn
 
 import lrscout.torch as lt
 
+from .timing import timed
+
 LR_LOW, LR_HIGH = 1e-4, 3e-3
 RTOL = 1e-4
 EARLY_STEPS = 20
@@ -246,17 +248,6 @@ def lightning_lr_find(case: Case, steps: int, seed: int) -> Any:
 
 # -------------------------------------------------------------------------------------- measuring
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        t0 = time.perf_counter()
-        out = fn()
-        return time.perf_counter() - t0, out
-    finally:
-        if enabled:
-            gc.enable()
-
 
 @dataclass
 class Row:
@@ -291,7 +282,7 @@ def measure(name: str, s: Settings, progress: Callable[[str], None]) -> Row:
         variants["lightning"] = bench.run_lightning
     compile_once = None
     if bench.compiled is not None:
-        compile_once, _ = _timed(bench.run_compiled)      # the first call compiles
+        compile_once, _ = timed(bench.run_compiled)      # the first call compiles
         variants["compiled"] = bench.run_compiled
     for key, fn in variants.items():                       # warm-up (lr_find's repetitions warm it up)
         if key != "lightning":
@@ -301,7 +292,7 @@ def measure(name: str, s: Settings, progress: Callable[[str], None]) -> Row:
     for rep in range(s.repeats):
         order = list(variants) if rep % 2 == 0 else list(reversed(variants))
         for key in order:
-            dt, outputs[key] = _timed(variants[key])
+            dt, outputs[key] = timed(variants[key])
             times[key].append(dt)
     best = {k: min(v) for k, v in times.items()}
     vec, seq = outputs["vectorized"], outputs["sequential"]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import json
 import os
 import platform
@@ -38,6 +37,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from lrscout import LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
+
+from .timing import timed
 
 N_CLASSES = 10
 LR_LOW, LR_HIGH = 1e-3, 1e-1        # small enough that no candidate diverges on these data
@@ -116,17 +117,6 @@ def lr_grid(k: int) -> list[float]:
 
 # ------------------------------------------------------------------------------------- timing
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    enabled = gc.isenabled()
-    gc.disable()                        # as timeit does: keep collector pauses out of the numbers
-    try:
-        t0 = time.perf_counter()
-        out = fn()
-        return time.perf_counter() - t0, out
-    finally:
-        if enabled:
-            gc.enable()
-
 
 def measure(problem: NumpyProblem, lrs: Sequence[float], s: Settings) -> tuple[list[float], list[float], Any, Any]:
     """Alternate vectorized and K-singles runs; stop after max_repeats, or after min_repeats once
@@ -152,10 +142,10 @@ def measure(problem: NumpyProblem, lrs: Sequence[float], s: Settings) -> tuple[l
         order = ("vec", "singles") if rep % 2 == 0 else ("singles", "vec")
         for which in order:
             if which == "vec":
-                dt, vec_traces = _timed(vectorized)
+                dt, vec_traces = timed(vectorized)
                 vec_times.append(dt)
             else:
-                dt, single_traces = _timed(singles)
+                dt, single_traces = timed(singles)
                 single_times.append(dt)
         rep += 1
     return vec_times, single_times, vec_traces, single_traces
