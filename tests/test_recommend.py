@@ -9,6 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer
 
 from lrscout import CallableProblem, LogisticRegression, NumpyProblem, RangeTest, log_grid, sweep
@@ -105,6 +107,12 @@ def test_one_cycle_takes_its_bounds_from_the_range_test_divergence_point(standar
     assert "range test" in rec.reasons[0]
 
 
+def test_a_loss_that_goes_negative_still_diverges_where_it_becomes_nan():
+    lrs = np.geomspace(1e-4, 1, 5)
+    loss = np.array([1.0, -1.0, -2.0, np.nan, np.nan])    # a loss without a floor at 0 (e.g. a log-likelihood)
+    assert divergence_point(RangeTest(lrs, loss, loss, {})) == lrs[3]
+
+
 def test_one_cycle_without_a_range_test_peaks_at_the_chosen_rate_and_says_a_test_would_place_it(standardized):
     _, result = standardized
     rec = recommend_schedule(result, 1000, "one_cycle")
@@ -139,6 +147,33 @@ def test_bad_arguments_are_rejected_naming_the_value(standardized):
         recommend_schedule(result, 1)
     with pytest.raises(InvalidConfigError, match="warmup_steps"):
         build_schedule("warmup_cosine", 0.1, 100, warmup_steps=100)
+
+
+@given(total=st.integers(2, 400), data=st.data())
+def test_one_cycle_builds_for_any_run_and_peaks_where_warmup_cosine_does(total, data):
+    schedule = build_schedule("one_cycle", 1.0, total)
+    assert schedule(0) == pytest.approx(1 / ONE_CYCLE_DIV)        # valid for every run of 2 steps or more
+    if total >= 3:
+        warmup = data.draw(st.integers(1, total - 2))
+        peak_at = int(np.argmax(build_schedule("one_cycle", 1.0, total, warmup_steps=warmup).values(total)))
+        assert peak_at == warmup == int(np.argmax(build_schedule("warmup_cosine", 1.0, total,
+                                                                  warmup_steps=warmup).values(total)))
+
+
+def test_a_warm_up_is_refused_where_the_kind_has_none_or_no_room_for_it():
+    for kind in ("cosine", "step", "constant"):
+        with pytest.raises(InvalidConfigError, match=f"does not apply to a {kind} schedule"):
+            build_schedule(kind, 0.1, 100, warmup_steps=5)
+    with pytest.raises(InvalidConfigError, match="one_cycle: warmup_steps must be at most total_steps - 2 = 98"):
+        build_schedule("one_cycle", 0.1, 100, warmup_steps=99)
+
+
+def test_the_check_replays_the_warm_up_recommended_after_the_cap(standardized):
+    problem, result = standardized
+    measured = recommend_schedule(result, 2000).warmup_steps
+    rec = recommend_schedule(result, 2 * measured - 1, problem=problem)      # measured > half the run: capped
+    assert rec.warmup_steps == (2 * measured - 1) // 4 < measured
+    assert rec.check is not None and rec.check.warmup_steps == rec.warmup_steps
 
 
 def test_the_sweep_result_recommends_its_own_schedule(standardized):

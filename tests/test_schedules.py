@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lrscout.schedules as schedules
@@ -257,6 +257,8 @@ INVALID = [
     ("join", dict(schedules=[C, C, C], boundaries=[5, 5]), "boundaries"),
     ("join", dict(schedules=[C, C, C], boundaries=[5, 3]), "boundaries"),
     ("join", dict(schedules=[C, C], boundaries=[2.5]), "boundaries"),
+    ("join", dict(schedules=C, boundaries=5), "boundaries"),
+    ("linear", dict(start=0.0, end=0.0, steps=10), "start"),
     ("warmup_cosine", dict(peak=1.0, warmup_steps=0, total_steps=10), "warmup_steps"),
     ("warmup_cosine", dict(peak=1.0, warmup_steps=10, total_steps=10), "total_steps"),
     ("warmup_cosine", dict(peak=1.0, warmup_steps=1, total_steps=10, floor=2.0), "floor"),
@@ -347,6 +349,16 @@ def test_every_schedule_gives_a_finite_non_negative_float_at_any_step(schedule, 
     assert type(value) is float and math.isfinite(value) and value >= 0.0, (schedule, step, value)
     if isinstance(schedule, schedules.OneCycle):
         assert 0.0 <= schedule.momentum(step) < 1.0
+
+
+@given(start=st.floats(0.0, 10.0), end=st.floats(0.0, 10.0), steps=st.integers(1, 5000),
+       after=st.integers(0, 100))
+def test_linear_reaches_exactly_its_end_and_never_leaves_the_range(start, end, steps, after):
+    assume(start > 0 or end > 0)
+    schedule = linear(start, end, steps)
+    assert schedule(steps + after) == end          # start + (end - start) * 1 can round below a 0 end
+    for step in (0, steps // 3, steps // 2, steps - 1):
+        assert min(start, end) <= schedule(step) <= max(start, end)
 
 
 @settings(max_examples=50)

@@ -38,8 +38,8 @@ class Classifier(pl.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 10)}
 
 
-def _trainer(**kwargs):
-    return pl.Trainer(max_steps=3, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+def _trainer(max_steps=3, **kwargs):
+    return pl.Trainer(max_steps=max_steps, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
                       enable_progress_bar=False, enable_model_summary=False, **kwargs)
 
 
@@ -78,3 +78,37 @@ def test_callback_sweeps_inside_a_real_trainer_and_trains_at_the_chosen_lr(tmp_p
     assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen * 0.1, chosen])
     # the sweep trained a copy: Trainer.fit's first step saw the module's own starting weights
     assert all(torch.equal(start[n], seen_at_first_step[n]) for n in start)
+
+
+class ScheduledClassifier(Classifier):
+    """One parameter group under a scheduler whose first lr is not its peak."""
+
+    def __init__(self, scheduler: str):
+        super().__init__()
+        self.scheduler = scheduler
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        if self.scheduler == "one_cycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=100)
+        else:   # a linear warm-up from 10% of the rate
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, 0.1 + step / 10))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+@pytest.mark.parametrize("scheduler", ["one_cycle", "warmup"])
+def test_callback_makes_the_schedules_peak_the_chosen_lr(tmp_path, scheduler):
+    X, Y = classification()
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2], steps=20)
+    trainer = _trainer(callbacks=[callback], default_root_dir=tmp_path, max_steps=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(ScheduledClassifier(scheduler), loader(X, Y))
+    chosen = callback.result.chosen_lr
+    assert chosen is not None
+    group = trainer.optimizers[0].param_groups[0]
+    if scheduler == "one_cycle":        # the peak is max_lr, the start max_lr / 25 as before
+        assert group["max_lr"] == pytest.approx(chosen) and group["initial_lr"] == pytest.approx(chosen / 25)
+    else:                               # the warm-up still climbs from 10% to the chosen lr
+        assert group["initial_lr"] == pytest.approx(chosen)
+        assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen])

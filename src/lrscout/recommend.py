@@ -46,6 +46,7 @@ KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
 DEFAULT_WARMUP_FRACTION = 0.05   # a warm-up this short costs little when nothing asked for one
 ONE_CYCLE_FRACTION = 1 / 3       # max_lr below the divergence point, where the loss still falls
 ONE_CYCLE_DIV = 25.0             # torch's OneCycleLR div_factor: start at max_lr / 25
+ONE_CYCLE_PCT = 0.3              # torch's OneCycleLR pct_start: rise for 30% of the run
 RANGE_DIVERGENCE = 4.0           # smoothed loss at 4x its minimum: the range test's divergence point
 STEP_DROPS = 3                   # step decay: divide by 10 every third of the run
 _WARMUP_PROBES = 20              # read the next rate from every twentieth of its window
@@ -97,7 +98,9 @@ def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: in
 
     Shared by ``recommend_schedule`` and ``lrscout schedule`` so both mean the same thing by a
     kind. ``warmup_steps`` applies to ``warmup_cosine`` (0 picks the default share) and sets
-    the rising phase of ``one_cycle`` (0: torch's 30%); ``peak`` is ``one_cycle``'s max_lr.
+    the rising phase of ``one_cycle`` (its peak at step ``warmup_steps``, as ``warmup_cosine``'s;
+    0: torch's 30% of the run, see ``one_cycle_rise``); any other kind takes no warm-up.
+    ``peak`` is ``one_cycle``'s max_lr.
     """
     if kind not in KINDS:
         raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -106,6 +109,9 @@ def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: in
     warmup_steps = positive_int("warmup_steps", warmup_steps, minimum=0)
     if warmup_steps >= total_steps:
         raise InvalidConfigError(f"warmup_steps must be fewer than total_steps ({total_steps}), got {warmup_steps}")
+    if warmup_steps and kind not in ("warmup_cosine", "one_cycle"):
+        raise InvalidConfigError(f"warmup_steps={warmup_steps} does not apply to a {kind} schedule; a warm-up "
+                                 "comes with warmup_cosine or one_cycle")
     if kind == "warmup_cosine":
         return warmup_cosine(peak, warmup_steps or default_warmup(total_steps), total_steps)
     if kind == "cosine":
@@ -114,9 +120,24 @@ def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: in
         return step_decay(peak, max(1, math.ceil(total_steps / STEP_DROPS)), 0.1)
     if kind == "constant":
         return constant(peak)
-    # torch's OneCycleLR needs its peak after step 1 and before the last step
-    pct = min(max(warmup_steps / total_steps if warmup_steps else 0.3, 2.0 / total_steps), 0.5)
-    return one_cycle(peak, total_steps, pct_start=pct, div_factor=ONE_CYCLE_DIV)
+    return one_cycle(peak, total_steps, pct_start=one_cycle_rise(total_steps, warmup_steps),
+                     div_factor=ONE_CYCLE_DIV)
+
+
+def one_cycle_rise(total_steps: int, warmup_steps: int = 0) -> float:
+    """``pct_start`` for a one-cycle run: the peak at step ``warmup_steps`` (as ``warmup_cosine``
+    peaks), else torch's 30% of the run.
+
+    torch's ``OneCycleLR`` peaks at step ``pct_start * total_steps - 1``, which must fall after
+    step 0 and before the last step; a run too short for 30% to peak at least half a step in
+    rises for longer.
+    """
+    if warmup_steps:
+        if warmup_steps > total_steps - 2:
+            raise InvalidConfigError(f"one_cycle: warmup_steps must be at most total_steps - 2 = {total_steps - 2} "
+                                     f"(the peak needs a step after it to anneal), got {warmup_steps}")
+        return (warmup_steps + 1) / total_steps
+    return max(ONE_CYCLE_PCT, 1.5 / total_steps)
 
 
 def default_warmup(total_steps: int) -> int:
@@ -182,10 +203,11 @@ def divergence_point(test: RangeTest) -> float | None:
     if not finite.any():
         return None
     low = int(np.nanargmin(np.where(finite, loss, np.nan)))
-    if loss[low] > 0:
-        after = np.flatnonzero(~finite[low:] | (loss[low:] >= RANGE_DIVERGENCE * loss[low]))
-        if after.size:
-            return float(test.lrs[low + after[0]])
+    # a ratio to the minimum needs a positive minimum; NaN/inf after it is divergence either way
+    risen = loss[low:] >= RANGE_DIVERGENCE * loss[low] if loss[low] > 0 else np.zeros(loss.size - low, bool)
+    after = np.flatnonzero(~finite[low:] | risen)
+    if after.size:
+        return float(test.lrs[low + after[0]])
     return float(test.lrs[-1]) if test.stopped_early else None
 
 
@@ -234,7 +256,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
                        "fine-tunes with small steps")
         if early is not None and problem is not None:
             if _supports_schedule(problem):
-                check = check_warmup(problem, nxt, early[0], result)
+                check = check_warmup(problem, nxt, warmup, result)   # the warm-up recommended, capped or not
                 reasons.append(check.reason)
                 numbers["check_stable"] = float(check.stable)
             else:
@@ -255,8 +277,12 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
             reasons[0] = (f"max_lr {peak:.3g}: the sweep's chosen rate (no range test was run; one would "
                           "place max_lr from its divergence point)")
         numbers.update(max_lr=peak, base_lr=peak / ONE_CYCLE_DIV)
-        reasons.append(f"starts at max_lr / {ONE_CYCLE_DIV:g} = {peak / ONE_CYCLE_DIV:.3g}, rises for 30% of the "
-                       f"run, then anneals to {peak / ONE_CYCLE_DIV / 1e4:.3g} (torch's OneCycleLR defaults)")
+        rise = one_cycle_rise(total_steps)
+        reasons.append(f"starts at max_lr / {ONE_CYCLE_DIV:g} = {peak / ONE_CYCLE_DIV:.3g}, rises for "
+                       f"{100 * rise:.0f}% of the run, then anneals to {peak / ONE_CYCLE_DIV / 1e4:.3g} (torch's "
+                       "OneCycleLR defaults" + (")" if rise == ONE_CYCLE_PCT else
+                                                 f", but a 30% rise of a {total_steps}-step run would peak less "
+                                                 "than half a step in)"))
     elif kind == "cosine":
         reasons.append(f"cosine decay from {peak:.3g} to 0 at step {total_steps}")
     elif kind == "step":
@@ -273,4 +299,4 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
 
 
 __all__ = ["KINDS", "Recommendation", "WarmupCheck", "build_schedule", "check_warmup", "divergence_point",
-           "early_instability", "recommend_schedule"]
+           "early_instability", "one_cycle_rise", "recommend_schedule"]

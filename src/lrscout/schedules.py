@@ -134,9 +134,15 @@ class Linear(Schedule):
         self._set(start=_non_negative(self._name, "start", self.start),
                   end=_non_negative(self._name, "end", self.end),
                   steps=_count(self._name, "steps", self.steps))
+        if self.start == 0 and self.end == 0:
+            raise InvalidConfigError(f"{self._name}: start and end are both 0, a learning rate of 0 at every step; "
+                                     "give a positive start or end")
 
     def _lr(self, step: int) -> float:
-        return self.start + (self.end - self.start) * min(step, self.steps) / self.steps
+        if step >= self.steps:
+            return self.end  # exactly: start + (end - start) * 1 can round below a 0 end
+        value = self.start + (self.end - self.start) * (step / self.steps)
+        return min(max(value, min(self.start, self.end)), max(self.start, self.end))  # rounding stays inside
 
 
 @dataclass(frozen=True)
@@ -375,7 +381,11 @@ class Join(Schedule):
 
     def __post_init__(self) -> None:
         fn = self._name
-        schedules, boundaries = tuple(self.schedules), tuple(self.boundaries)
+        try:
+            schedules, boundaries = tuple(self.schedules), tuple(self.boundaries)
+        except TypeError:
+            raise InvalidConfigError(f"{fn}: schedules and boundaries must be sequences, got "
+                                     f"{self.schedules!r} and {self.boundaries!r}") from None
         if not schedules or not all(callable(s) for s in schedules):
             raise InvalidConfigError(
                 f"{fn}: schedules must be a non-empty sequence of schedules, got {self.schedules!r}")

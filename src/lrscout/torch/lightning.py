@@ -8,8 +8,10 @@
   ``self.log`` in the copy only warns, and that warning is silenced here).
 - ``LRScoutCallback``: in a real ``Trainer.fit``, at ``on_train_start`` (the dataloaders and
   optimizers exist, no step has run), sweeps on the trainer's training dataloader and, when
-  a learning rate was chosen, scales every parameter group of the trainer's optimizer (and
-  its schedulers' base lrs) so the largest group's lr is the chosen one. The result is kept
+  a learning rate was chosen, scales every rate of the trainer's optimizer and schedulers by
+  one factor, so that the largest group's peak is the chosen one (the peak: ``OneCycleLR``'s
+  ``max_lr``, another scheduler's initial lr, else the lr; ratios between groups and the
+  schedule's shape are kept). The result is kept
   in ``callback.result``; the module's weights and the random state are left as they were,
   so training then starts exactly where it would have without the callback.
 
@@ -112,12 +114,35 @@ class LRScoutCallback(pl.Callback):
         if not self.apply or chosen is None or len(trainer.optimizers) != 1:
             return
         optimizer = trainer.optimizers[0]
-        factor = chosen / max(float(g["lr"]) for g in optimizer.param_groups)
+        key = _peak_key(optimizer)
+        peak = max(float(g[key]) for g in optimizer.param_groups)
+        if not peak > 0:
+            warnings.warn(f"lrscout: the chosen lr {chosen:g} was not applied: the optimizer's '{key}' is {peak:g} "
+                          "in every parameter group, so there is no rate to scale", stacklevel=2)
+            return
+        factor = chosen / peak
         for group in optimizer.param_groups:
-            group["lr"] = float(group["lr"]) * factor
-            if "initial_lr" in group:
-                group["initial_lr"] = float(group["initial_lr"]) * factor
+            for name in _GROUP_RATES:
+                if name in group:
+                    group[name] = float(group[name]) * factor
         for config in trainer.lr_scheduler_configs:
-            base = getattr(config.scheduler, "base_lrs", None)
-            if base is not None:
-                config.scheduler.base_lrs = [lr * factor for lr in base]
+            for name in ("base_lrs", "max_lrs"):     # max_lrs: CyclicLR's upper bounds
+                rates = getattr(config.scheduler, name, None)
+                if rates is not None:
+                    setattr(config.scheduler, name, [lr * factor for lr in rates])
+
+
+# Every rate a torch scheduler keeps in a parameter group: a scheduler reads its own copy, so
+# scaling only "lr" would be undone at its next step.
+_GROUP_RATES = ("lr", "initial_lr", "max_lr", "min_lr")
+
+
+def _peak_key(optimizer: torch.optim.Optimizer) -> str:
+    """The group entry that holds the schedule's peak rate, which the chosen lr replaces.
+
+    ``OneCycleLR`` peaks at its ``max_lr``; other schedulers scale their ``initial_lr`` (a
+    warm-up starts below it, so the current ``lr`` would overshoot it); without a scheduler
+    the ``lr`` is the rate.
+    """
+    group = optimizer.param_groups[0]
+    return next(name for name in ("max_lr", "initial_lr", "lr") if name in group)
