@@ -227,3 +227,16 @@ def test_faster_curves_at_larger_rates_are_never_stalled(time_constants):
     taus = sorted(time_constants, reverse=True)
     traces = [Trace(10.0 ** k, np.exp(-t / tau)) for k, tau in enumerate(taus)]
     assert not any("stalled" in v.reason for v in read_curves(traces))
+
+
+def test_a_noisy_curve_above_a_clearly_falling_smaller_rate_is_too_high_not_too_slow():
+    noisy = np.exp(-t / 300) * np.exp(0.6 * np.random.default_rng(0).normal(size=t.size))
+    assert read_curve(noisy).kind is K.TOO_SLOW            # alone, its 29% fall is lost in its noise
+    verdicts = read_curves([Trace(0.1, np.exp(-t / 200)), Trace(1.0, noisy)])   # 0.1 falls 39%, smoothly
+    assert [v.kind for v in verdicts] == [K.GOOD, K.UNSTABLE]
+    assert verdicts[1].reason.startswith("noisy, not slow") and "smaller lr 0.1" in verdicts[1].reason
+
+
+def test_a_noisy_curve_below_the_good_rates_stays_too_slow():
+    noisy = np.exp(-t / 300) * np.exp(0.6 * np.random.default_rng(0).normal(size=t.size))
+    assert [v.kind for v in read_curves([Trace(0.01, noisy), Trace(0.1, np.exp(-t / 200))])] == [K.TOO_SLOW, K.GOOD]

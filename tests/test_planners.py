@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrscout import AdaptivePlanner, CallableProblem, FixedGrid, VerdictKind, sweep
+from lrscout import AdaptivePlanner, CallableProblem, Candidate, FixedGrid, Trace, Verdict, VerdictKind, sweep
 
 
 def regime_problem(good_from, bad_from):
@@ -74,3 +74,32 @@ def test_the_plan_does_not_go_down_past_rates_that_do_not_move_the_model():
     result = sweep(CallableProblem(train), steps=60)
     assert result.candidate(1e-4).kind is VerdictKind.OSCILLATING
     assert min(result.lrs) == 1e-4
+
+
+def _told(planner, verdicts):
+    """Tell ``planner`` candidates with the given verdicts (lr -> kind), as a sweep would."""
+    planner.tell([Candidate(Trace(lr, np.ones(3)), Verdict(kind, kind.value)) for lr, kind in verdicts.items()])
+    return planner.ask()
+
+
+def test_the_refinement_ends_at_the_first_rate_above_that_is_not_good():
+    K = VerdictKind
+    planner = AdaptivePlanner()
+    seen = dict.fromkeys(planner.ask(), K.TOO_SLOW) | {0.1: K.GOOD, 1.0: K.GOOD}
+    assert _told(planner, seen) == (10.0, 100.0)
+    seen |= {10.0: K.GOOD, 100.0: K.DIVERGED}
+    assert _told(planner, seen) == (1000.0,)
+    seen |= {1000.0: K.DIVERGED}
+    assert _told(planner, seen) == (22.0, 46.0)
+    # 46 read as slow (e.g. too noisy to show its fall): 22 .. 46 is under x3, nothing to split;
+    # splitting 22 .. 100 instead would ask for 47, next to the 46 already run
+    assert _told(planner, seen | {22.0: K.GOOD, 46.0: K.TOO_SLOW}) == ()
+
+
+def test_the_plan_stops_when_training_fails_at_every_rate():
+    def train(lr, steps):
+        raise RuntimeError("the data loader is broken")
+
+    result = sweep(CallableProblem(train), steps=20)
+    assert result.rounds == ((1e-4, 1e-3, 1e-2, 1e-1, 1.0),)
+    assert all(c.kind is VerdictKind.FAILED for c in result.candidates)

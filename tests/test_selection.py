@@ -35,6 +35,16 @@ def test_validation_recheck_prefers_a_smaller_good_rate_with_clearly_better_vali
     assert any("overfitting" in a for a in d.advice)
 
 
+def test_a_larger_rate_worse_on_training_too_gets_no_overfitting_advice():
+    def fell(lr, to, val):
+        return Candidate(Trace(lr, np.linspace(1.0, to, 20), val_loss=val), Verdict(K.GOOD, "good curve"))
+
+    d = choose([fell(1e-2, 0.2, val=0.30), fell(1e-1, 0.4, val=0.45)])   # worse on both: past its best
+    assert d.lr == 1e-2
+    assert any("training loss is worse too" in r for r in d.reasons)
+    assert not any("overfitting" in a for a in d.advice)
+
+
 def test_validation_within_the_margin_keeps_the_largest_good_rate():
     d = choose([cand(1e-2, K.GOOD, val=0.300), cand(1e-1, K.GOOD, val=0.310)])
     assert d.lr == 1e-1

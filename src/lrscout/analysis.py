@@ -57,21 +57,25 @@ def smoothing_window(n: int) -> int:
 
 
 def trend(values: np.ndarray) -> np.ndarray:
-    """Triangular moving average with shrinking windows at the edges.
+    """Triangular moving average whose window shrinks symmetrically near the ends.
 
     A triangular kernel suppresses a period-2 saw-tooth far better than a box of the same
-    width, so the saw-tooth stays in the residual where it can be measured.
+    width, so the saw-tooth stays in the residual where it can be measured. Near an end the
+    window keeps the step at its centre (the first step is its own trend), so a steep start is
+    not pulled towards the values after it.
     """
+    values = np.asarray(values, dtype=np.float64)
     n = values.size
     if n < 3:
-        return values.astype(np.float64, copy=True)
+        return values.copy()
     half = smoothing_window(n) // 2
     kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
-    padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
-    weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
-    num = np.convolve(padded, kernel, mode="valid")
-    den = np.convolve(weight, kernel, mode="valid")
-    return num / den
+    out = np.convolve(values, kernel, mode="same") / kernel.sum()
+    for i in range(min(half, n)):   # the ends: symmetric windows of half-width i
+        for j in (i, n - 1 - i):
+            k = np.concatenate([np.arange(1, i + 2), np.arange(i, 0, -1)]).astype(np.float64)
+            out[j] = float(np.dot(values[j - i:j + i + 1], k) / k.sum())
+    return out
 
 
 def logged_scale(values: np.ndarray) -> bool:
@@ -294,9 +298,11 @@ def read_curve(
 
     # 4. flat
     if ev.relative_decrease < t.too_slow_decrease:
-        moved = "fell only" if ev.relative_decrease >= 0 else "rose"
-        return Verdict(K.TOO_SLOW, f"almost flat: the loss {moved} {_pct(abs(ev.relative_decrease))} "
-                                   f"in {ev.steps} steps", ev)
+        if ev.relative_decrease >= 0:
+            return Verdict(K.TOO_SLOW, f"almost flat: the loss fell only {_pct(ev.relative_decrease)} "
+                                       f"in {ev.steps} steps", ev)
+        return Verdict(K.TOO_SLOW, f"no progress: the loss ended {_pct(-ev.relative_decrease)} above its start "
+                                   f"after {ev.steps} steps, without rising steadily or spiking", ev)
     if not significant:
         return Verdict(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease is within "
                                    f"the step-to-step noise ({_pct(ev.noise)})", ev)
@@ -359,6 +365,8 @@ def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[t
         below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr
                  and p * thresholds.stalled_fraction > max(ev.progress, 0.0)]
         if not below:
+            if verdict.kind is VerdictKind.TOO_SLOW:
+                _mark_noisy(traces, verdicts, good, i)
             continue
         j, p = max(below, key=lambda item: item[1])
         verdicts[i] = Verdict(
@@ -369,3 +377,23 @@ def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[t
             "the step is too large, not too small",
             ev,
         )
+
+
+def _mark_noisy(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]], i: int) -> None:
+    """A ``too_slow`` curve above a good rate that fell further is noisy, not slow: ``unstable``.
+
+    Its decrease did not stand out from its own step-to-step noise, while a smaller rate's did,
+    and fell further: the larger step made the curve noisier, not slower.
+    """
+    ev = verdicts[i].evidence
+    below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr and p > max(ev.progress, 0.0)]
+    if not below:
+        return
+    j, _ = max(below, key=lambda item: item[1])
+    verdicts[i] = Verdict(
+        VerdictKind.UNSTABLE,
+        f"noisy, not slow: it {'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}, "
+        f"within its own step-to-step noise ({_pct(ev.noise)}), while the smaller lr {traces[j].lr:.3g} falls "
+        f"{_pct(verdicts[j].evidence.relative_decrease)} clearly: the step is too large, not too small",
+        ev,
+    )

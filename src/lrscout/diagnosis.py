@@ -59,6 +59,7 @@ import numpy as np
 from ._validation import finite_real, positive_int
 from .analysis import SAME_CURVE_TOLERANCE, same_curve
 from .errors import DataError, InvalidConfigError
+from .selection import BLIND_DECADES
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
 
@@ -522,7 +523,6 @@ def _overfitting(candidates: Sequence[Candidate], decision: Decision, t: Diagnos
 # --- grid edge -----------------------------------------------------------------------------
 
 _EDGE_DECADES = 2      # past a good rate at the edge, two decades show where instability starts
-_BLIND_DECADES = 4     # with nothing good in the grid, search four decades beyond it
 
 
 def suggested_grid(finding: Finding) -> tuple[float, ...]:
@@ -559,10 +559,10 @@ def _grid_edge(candidates: Sequence[Candidate], decision: Decision) -> Finding |
     kinds = {c.kind for c in candidates}
     if kinds == {VerdictKind.TOO_SLOW}:
         return edge(f"every rate up to {_g(hi)} was too slow: the good range lies above the grid",
-                    Severity.WARNING, hi, hi * 10**_BLIND_DECADES, "upward", "until a rate is good")
+                    Severity.WARNING, hi, hi * 10**BLIND_DECADES, "upward", "until a rate is good")
     if all(k.is_too_high for k in kinds):
         return edge(f"every rate down to {_g(lo)} was too high: the good range lies below the grid",
-                    Severity.WARNING, lo / 10**_BLIND_DECADES, lo, "downward", "until a rate is stable")
+                    Severity.WARNING, lo / 10**BLIND_DECADES, lo, "downward", "until a rate is stable")
     return None
 
 

@@ -66,8 +66,11 @@ class AdaptivePlanner:
        is wider than ``refine`` (x3), split it in one round into equal steps on the log scale
        no wider than ``refine``: a x10 gap gets two rates, at about x2.2 and x4.6. The best
        rate over a long run usually sits just below the edge of stability, so how close the
-       choice gets to that edge matters more than the rates far below it.
-    Stops at ``max_candidates``.
+       choice gets to that edge matters more than the rates far below it. The edge is the
+       first rate above that is not good; no point is asked within a tenth of a refinement
+       step of one already run.
+    Stops at ``max_candidates``, or at once when every candidate so far failed (training
+    raised at every rate: another rate will not say more).
     """
 
     def __init__(self, start: float = 1e-4, *, factor: float = 10.0, refine: float = 3.0,
@@ -109,6 +112,8 @@ class AdaptivePlanner:
     def _next(self) -> list[float]:
         cs = self._candidates
         kinds = [c.kind for c in cs]
+        if all(k is VerdictKind.FAILED for k in kinds):
+            return []   # training itself fails at every rate: no other rate will say more
         bad = [k.is_too_high or k is VerdictKind.FAILED for k in kinds]
 
         # going down: the smallest is too high, or already good (the slow side is unseen)
@@ -143,12 +148,18 @@ class AdaptivePlanner:
             if not slow:
                 return []
             lo_i = slow[-1]
-        hi_i = next((i for i in range(lo_i + 1, len(cs)) if bad[i]), None)
-        if hi_i is None:
+        if not any(bad[lo_i + 1:]):
             return []
+        # the edge: the first rate above that is not good (too high, or a curve no better than slow)
+        hi_i = next(i for i in range(lo_i + 1, len(cs)) if kinds[i] is not VerdictKind.GOOD)
         lo, hi = cs[lo_i].lr, cs[hi_i].lr
         parts = math.ceil(math.log(hi / lo) / math.log(self.refine) - 1e-9)
         if parts < 2:
             return []
         inside = [_readable(lo * (hi / lo) ** (k / parts)) for k in range(1, parts)]
-        return [lr for lr in inside if lo < lr < hi]
+        return [lr for lr in inside if lo < lr < hi and not self._near_asked(lr)]
+
+    def _near_asked(self, lr: float) -> bool:
+        """Within a tenth of the refinement step of a rate already asked for: nothing new to see."""
+        margin = self.refine ** 0.1
+        return any(asked / margin < lr < asked * margin for asked in self._asked)

@@ -23,6 +23,8 @@ from typing import Sequence
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, DecisionStatus, VerdictKind
 
+BLIND_DECADES = 4   # with nothing good in the grid, look this many decades beyond it
+
 
 def _lr(value: float) -> str:
     return f"{value:.3g}"
@@ -82,8 +84,14 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
                 f"{100 * worse:.0f}% worse than {best_v:.4g} at {_lr(best_c.lr)}; "
                 f"chose {_lr(chosen.lr)}, the largest good rate within {100 * thresholds.val_margin:.0f}% of the best"
             )
-            advice.append("training and validation disagree: check for overfitting "
-                          "(more data, regularisation) before trusting larger rates")
+            train_large, train_best = largest.final_train_loss, best_c.final_train_loss
+            if train_large is not None and train_best is not None and train_large > train_best:
+                # both losses say the same: the larger rate is past its best in this window
+                reasons.append(f"its training loss is worse too ({train_large:.4g} against {train_best:.4g}), "
+                               "so training and validation agree")
+            else:
+                advice.append("training and validation disagree: check for overfitting "
+                              "(more data, regularisation) before trusting larger rates")
         else:
             reasons.append(f"validation re-check passed: its validation loss {largest_v:.4g} is within "
                            f"{100 * thresholds.val_margin:.0f}% of the best good candidate's ({best_v:.4g})")
@@ -104,11 +112,11 @@ def _no_good(ordered: list[Candidate]) -> Decision:
     if all(k is VerdictKind.FAILED for k in kinds):
         advice.append("every candidate failed while training: read the errors above and fix the model or data")
     elif all(k is VerdictKind.TOO_SLOW for k in kinds):
-        advice.append(f"every rate was too slow: extend the grid upward (try up to {_lr(hi * 100)}) "
+        advice.append(f"every rate was too slow: extend the grid upward (try up to {_lr(hi * 10**BLIND_DECADES)}) "
                       "or lengthen the window (--steps)")
     elif all(k.is_too_high or k is VerdictKind.FAILED for k in kinds):
         advice.append(f"even the smallest rate, {_lr(lo)}, was too high: extend the grid downward "
-                      f"(try down to {_lr(lo / 100)})")
+                      f"(try down to {_lr(lo / 10**BLIND_DECADES)})")
         advice.append("if the features are on very different scales, scale them first (--scale standard)")
     else:
         slow = [c for c in ordered if c.kind is VerdictKind.TOO_SLOW]
