@@ -471,3 +471,74 @@ def test_error_messages_have_no_ansi_escape_sequences(tmp_path):
     proc = run_cli("sweep", "missing.csv", "-t", "y", cwd=tmp_path, env={"NO_COLOR": "1"})
     assert proc.returncode == 2
     assert "\x1b[" not in proc.stderr
+
+
+# outputs that fail, and names that look like markup -------------------------------------------
+def test_column_names_and_paths_that_look_like_markup_are_printed_as_they_are(tmp_path):
+    src = regression_csv(tmp_path)
+    lines = src.read_text().splitlines()
+    (tmp_path / "mk.csv").write_text("\n".join(["x1,x[/]2,y[/]"] + lines[1:]) + "\n")
+    proc = run_cli("sweep", "mk.csv", "-t", "y[/]", "--json", "r[run].json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "'y[/]'" in proc.stdout and "results written to r[run].json" in proc.stdout
+    assert SweepResult.load(tmp_path / "r[run].json").chosen_lr is not None
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs a folder nobody can write to: /proc")
+def test_one_output_that_cannot_be_written_does_not_cost_the_others(tmp_path):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.01,0.1", "--steps", "30",
+                   "--plot", "/proc/curves.png", "--report", "ok.html", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "cannot write plot '/proc/curves.png'" in proc.stderr
+    assert (tmp_path / "ok.html").stat().st_size > 0 and "report written to ok.html" in proc.stdout
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs a folder nobody can write to: /proc")
+def test_a_results_file_whose_journal_cannot_be_opened_fails_before_training(tmp_path):
+    regression_csv(tmp_path)
+    assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--json", "/proc/r.json", cwd=tmp_path),
+                     "cannot open journal '/proc/r.journal.jsonl'")
+
+
+def test_two_outputs_naming_one_file_are_refused_before_training(tmp_path):
+    regression_csv(tmp_path)
+    assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--json", "same.html", "--report", "same.html",
+                             cwd=tmp_path), "--json and --report both name 'same.html'")
+
+
+def test_a_file_name_too_long_for_the_file_system_is_a_clear_error(tmp_path):
+    regression_csv(tmp_path)
+    name = "a" * 300 + ".png"
+    assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--plot", name, cwd=tmp_path), f"--plot '{name}'")
+
+
+def test_report_names_its_own_output_option_when_the_extension_is_wrong(tmp_path):
+    regression_csv(tmp_path)
+    assert run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.1", "--steps", "20", "--json", "r.json",
+                   cwd=tmp_path).returncode == 0
+    assert_bad_input(run_cli("report", "r.json", "-o", "r.txt", cwd=tmp_path), "--output 'r.txt'")
+
+
+def test_report_refuses_a_file_that_is_not_text(tmp_path):
+    (tmp_path / "r.png").write_bytes(PNG_MAGIC + b"\xff\xfe\x00")
+    assert_bad_input(run_cli("report", "r.png", "-o", "x.html", cwd=tmp_path), "not a results file")
+
+
+def test_ctrl_c_before_any_candidate_finishes_leaves_earlier_outputs_alone(tmp_path):
+    import signal
+    import time
+
+    regression_csv(tmp_path)
+    earlier = write_text(tmp_path / "out.json", "an earlier run's results")
+    env = {k: v for k, v in os.environ.items() if k not in _LAYOUT_ENV}
+    proc = subprocess.Popen([str(LRSCOUT), "sweep", "reg.csv", "-t", "y", "--steps", "5000000", "--json", "out.json",
+                             "--report", "out.html"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(3)                 # started and training its first round, which takes far longer
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted before any candidate finished: nothing written" in stdout
+    assert earlier.read_text() == "an earlier run's results" and not (tmp_path / "out.html").exists()
+    assert not (tmp_path / "out.journal.jsonl").exists()       # it held no candidate: rerunning just works

@@ -159,6 +159,9 @@ def test_verdicts_with_and_without_max_points_are_identical(raw_housing):
     assert all(c.train_loss.size <= 60 for c in compact.candidates)
     assert compact.config["max_points"] == 60 and "max_points" not in full.config
     assert SweepResult.from_json(compact.to_json()) == compact
+    # the table's final loss is the same number: the end level read from every step
+    assert [c.final_train_loss for c in compact.candidates] == pytest.approx(
+        [c.final_train_loss for c in full.candidates], rel=1e-6)
 
 
 def test_the_journal_keeps_full_resolution_and_a_resumed_compacted_sweep_trains_nothing_again(tmp_path, monkeypatch):

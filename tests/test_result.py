@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import lrscout
 from lrscout import CallableProblem, ResultsFileError, SweepResult, sweep
 
 
@@ -45,6 +46,38 @@ def test_loading_a_file_that_is_not_a_result_says_so(tmp_path):
         SweepResult.load(tmp_path / "y.json")
     with pytest.raises(ResultsFileError, match="cannot read"):
         SweepResult.load(tmp_path / "missing.json")
+
+
+def test_a_file_that_is_not_text_is_refused_as_a_results_file(tmp_path):
+    path = tmp_path / "curves.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(ResultsFileError, match="curves.png.*not a results file"):
+        SweepResult.load(path)
+
+
+def test_a_config_that_could_not_be_saved_is_refused_before_training():
+    calls = []
+
+    def train(lr, steps):
+        calls.append(lr)
+        return np.exp(-lr * np.arange(steps))
+
+    result = sweep(CallableProblem(train), [0.1], steps=10, config={"shape": (3, 4)})
+    assert SweepResult.from_json(result.to_json()) == result and result.config["shape"] == [3, 4]
+    calls.clear()
+    for bad in (np.int64(3), math.inf, object()):
+        with pytest.raises(lrscout.InvalidConfigError, match=r"config\['n'\].*plain JSON"):
+            sweep(CallableProblem(train), [0.1], steps=10, config={"n": bad})
+    assert calls == []
+
+
+def test_the_summary_lists_the_findings_after_the_decision():
+    from lrscout.cli.demo_cmd import demo_results
+
+    (_, raw), _ = demo_results()
+    text = raw.summary()
+    assert raw.findings and all(f.remedy in text for f in raw.findings)
+    assert text.index("chosen learning rate") < text.index(raw.findings[0].remedy)
 
 
 def test_results_are_frozen():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ._version import __version__
 from .errors import ResultsFileError
 from .thresholds import Thresholds
-from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
+from .types import Candidate, Decision, Finding, RangeTest, VerdictKind, as_sentence
 
 if TYPE_CHECKING:
     from .recommend import Recommendation
@@ -75,7 +75,7 @@ class SweepResult:
         return {c.lr: c.kind for c in self.candidates}
 
     def summary(self) -> str:
-        """A plain-text table and the decision (the CLI prints a coloured version)."""
+        """A plain-text table, the decision and the findings (the CLI prints a coloured version)."""
         lines = [f"{'lr':>10}  {'verdict':<12} {'steps':>5}  {'final loss':>11}  {'val loss':>10}  reason"]
         for c in self.candidates:
             mark = "*" if self.chosen_lr is not None and c.lr == self.chosen_lr else " "
@@ -89,6 +89,9 @@ class SweepResult:
         lines.append(f"chosen learning rate: {d.lr:g}" if d.chosen else "no learning rate chosen")
         lines += [f"  - {r}" for r in d.reasons]
         lines += [f"  > {a}" for a in d.advice]
+        for f in self.findings:
+            name = f.kind.value.replace("_", " ")
+            lines.append(f"  {name} ({f.severity.value}): {as_sentence(f.summary)} {f.remedy}")
         return "\n".join(lines)
 
     # reports (lrscout.report, imported here so that ``import lrscout`` stays light) -----------
@@ -165,7 +168,13 @@ class SweepResult:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise ResultsFileError(f"cannot read results file {str(p)!r}: {exc.strerror or exc}") from exc
-        return cls.from_json(text)
+        except UnicodeDecodeError:
+            raise ResultsFileError(f"{str(p)!r} is not a results file: it is not text (lrscout writes results "
+                                   "as JSON with --json or result.save)") from None
+        try:
+            return cls.from_json(text)
+        except ResultsFileError as exc:
+            raise ResultsFileError(f"{str(p)!r}: {exc}") from exc
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SweepResult) and self.to_dict() == other.to_dict()

@@ -5,6 +5,7 @@ and Ctrl-C returns the candidates finished so far instead of discarding them."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
@@ -106,6 +107,7 @@ def sweep(
     if max_points is not None:
         run_config["max_points"] = max_points
     run_config.update(config or {})
+    run_config = _as_plain_json(run_config)
     book = None if journal is None else Journal.open(journal, _resume_key(problem, run_config, pruner),
                                                        resume=resume)
     earlier = {} if book is None else book.finished
@@ -145,6 +147,20 @@ def sweep(
     finally:
         if book is not None:
             book.close()
+
+
+def _as_plain_json(run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config as its saved results will hold it (a tuple becomes a list, so a loaded result
+    equals the returned one); what could not be saved is refused now, not after training."""
+    plain: dict[str, Any] = {}
+    for key, value in run_config.items():
+        try:
+            plain[key] = json.loads(json.dumps(value, allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise InvalidConfigError(f"config[{key!r}] = {value!r} cannot be saved with the results ({exc}); "
+                                     "give plain JSON values: str, int, float (finite), bool, None, "
+                                     "lists and dicts of them") from None
+    return plain
 
 
 def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: int,

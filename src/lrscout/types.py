@@ -325,8 +325,14 @@ class Candidate:
 
     @property
     def final_train_loss(self) -> float | None:
-        """Mean of the last few finite training losses (a noise-robust end level); on a compacted
-        trace, of its last few points, which cover about the same last tenth of the steps."""
+        """Mean of the last tenth of the finite training losses (a noise-robust end level).
+
+        A compacted trace (``Trace.compact``) no longer holds those steps, so it reports the end
+        level its verdict read from every step before compaction: the same number either way.
+        """
+        ev = self.verdict.evidence
+        if self.trace.stride > 1 and ev is not None and math.isfinite(ev.end_loss):
+            return float(ev.end_loss)
         finite = self.train_loss[np.isfinite(self.train_loss)]
         if finite.size == 0:
             return None
@@ -427,6 +433,12 @@ class FindingKind(str, Enum):
 class Severity(str, Enum):
     INFO = "info"
     WARNING = "warning"
+
+
+def as_sentence(text: str) -> str:
+    """``text`` ending with a full stop, so that a sentence printed after it does not run into it."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..data.housing import housing
+from ..errors import InvalidConfigError
 from ..report.html import write_html
 from ..report.plot import save_plot
 from ..report.terminal import print_result
 from ..tabular import sweep_table
-from .common import console, ensure_dir
+from .common import console, ensure_dir, plain
 from .main import EXIT_OK
 
 SEEDS_GRID = (1e-3, 1e-2, 1e-1)
@@ -34,7 +35,11 @@ def run(out_dir: str, quiet: bool) -> int:
                   f"learning rates {', '.join(f'{x:g}' for x in SEEDS_GRID)}.\n")
     results = demo_results()
     for title, result in results:
-        result.save(folder / f"{title.split()[0]}.json")
+        path = folder / f"{title.split()[0]}.json"
+        try:
+            result.save(path)
+        except OSError as exc:
+            raise InvalidConfigError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         if quiet:
             out.print(f"{title}: chosen {result.chosen_lr:g}")
         else:
@@ -42,6 +47,6 @@ def run(out_dir: str, quiet: bool) -> int:
             out.print()
     plot = save_plot(results, folder / "demo.png")
     report = write_html(results, folder / "report.html", title="lrscout demo: the seeds' housing example")
-    out.print(f"curves written to {plot}; results to {folder / 'raw.json'} and {folder / 'standardized.json'}")
-    out.print(f"[bold]report written to {report}[/]: open it in a browser (it works offline)")
+    out.print(plain(f"curves written to {plot}; results to {folder / 'raw.json'} and {folder / 'standardized.json'}"))
+    out.print(f"[bold]report written to {plain(report)}[/]: open it in a browser (it works offline)")
     return EXIT_OK

@@ -22,12 +22,12 @@ def report_command(results: tuple[str, ...], output: str | None, title: str | No
     e.g. raw.json standardized.json). The page works offline."""
     from ..result import SweepResult
     from ..report.html import write_html
-    from .common import check_outputs, console
+    from .common import check_outputs, console, plain
 
     output = output or str(Path(results[0]).with_suffix(".html"))
-    check_outputs(None, None, report_path=output)
+    check_outputs(None, None, report_path=output, report_option="--output")
     loaded = [SweepResult.load(path) for path in results]
     panels = loaded[0] if len(loaded) == 1 else [(Path(p).stem, r) for p, r in zip(results, loaded)]
     written = write_html(panels, output, title=title)
     if not quiet:
-        console().print(f"report written to {written}", highlight=False)
+        console().print(plain(f"report written to {written}"), highlight=False)

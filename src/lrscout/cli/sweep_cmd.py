@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..grids import parse_grid
 from ..report.terminal import print_result
 from ..tabular import sweep_table
-from .common import check_outputs, console, json_to_stdout, progress, write_outputs
+from .common import check_outputs, console, json_to_stdout, plain, progress, write_outputs
 from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
 
 
@@ -48,10 +48,15 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                      **options)
         except SweepInterrupted as stopped:
             result, interrupted, comparison = stopped.result, True, None
+    if interrupted and not result.candidates:   # nothing to keep: leave any earlier outputs as they were
+        if journal is not None:
+            journal.unlink(missing_ok=True)       # it holds no candidate, only its header
+        out.print("interrupted before any candidate finished: nothing written")
+        return EXIT_INTERRUPTED
     if quiet:
         out.print(f"{result.chosen_lr:g}" if result.decision.chosen else "none")
     else:
-        out.print(result.config["task_inference"])
+        out.print(plain(result.config["task_inference"]))
         for title, shown in comparison.titled() if comparison else [(None, result)]:
             print_result(shown, out, title=title)
         for reason in comparison.reasons if comparison else ():
@@ -59,11 +64,12 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     write_outputs(result, json_path, plot_path, out, quiet, panels=comparison.titled() if comparison else None,
                   report_path=report_path, tensorboard_dir=tensorboard_dir, mlflow=mlflow)
     if interrupted:
-        out.print(f"interrupted: {len(result.candidates)} finished candidate(s) kept"
-                  + (f" in {journal}; run the same command with --resume to finish" if journal else ""))
+        out.print(plain(f"interrupted: {len(result.candidates)} finished candidate(s) kept"
+                        + (f" in {journal}; run the same command with --resume to finish" if journal else "")))
         return EXIT_INTERRUPTED
     if journal is not None and max_points is None:
         journal.unlink(missing_ok=True)  # the results file holds every candidate; a journal marks an unfinished sweep
     elif journal is not None and not quiet:
-        out.print(f"full-resolution curves kept in {journal} (the results hold at most {max_points} points per curve)")
+        out.print(plain(f"full-resolution curves kept in {journal} (the results hold at most {max_points} points "
+                        "per curve; delete it, or pass --resume, before running this command again)"))
     return EXIT_OK if result.decision.chosen else EXIT_NO_CHOICE

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..result import SweepResult
+from ..types import as_sentence
 from .figures import VERDICT_COLORS, candidate_rows
 from .markup import lr_text, number
 
@@ -41,8 +42,8 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
     for a in d.advice:
         console.print(f"  [yellow]> {escape(a)}[/]", highlight=False)
     for f in result.findings:
-        console.print(f"  [bold]{escape(f.kind.value.replace('_', ' '))}[/] ({f.severity.value}): {escape(f.summary)}"
-                      f" [yellow]{escape(f.remedy)}[/]", highlight=False)
+        console.print(f"  [bold]{escape(f.kind.value.replace('_', ' '))}[/] ({f.severity.value}): "
+                      f"{escape(as_sentence(f.summary))} [yellow]{escape(f.remedy)}[/]", highlight=False)
     if result.range_test is not None and result.range_test.suggestions:
         suggested = ", ".join(f"{escape(name)} {lr:.3g}" for name, lr in result.range_test.suggestions.items())
         console.print(f"  range test suggests: {suggested}", highlight=False)

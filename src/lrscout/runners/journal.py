@@ -145,12 +145,19 @@ class Journal:
         it the journal must be for the same configuration (the error names what differs).
         """
         p = Path(path)
-        live = _plain(config)
+        try:
+            return cls._open(p, _plain(config), resume=resume)
+        except OSError as exc:   # an unwritable folder, a name too long: the user's path, not a bug
+            raise InvalidConfigError(f"cannot open journal {str(p)!r}: {exc.strerror or exc}") from None
+
+    @classmethod
+    def _open(cls, p: Path, live: dict[str, Any], *, resume: bool) -> "Journal":
         if p.exists():
             if not resume:
                 raise InvalidConfigError(
-                    f"journal {str(p)!r} already exists (it holds an earlier sweep's finished candidates); "
-                    "resume it (--resume, resume=True) or remove it to start over")
+                    f"journal {str(p)!r} already exists (an earlier sweep's finished candidates, kept because "
+                    "that sweep was interrupted or kept its full curves); reuse them with --resume "
+                    "(resume=True) or delete the file to start over")
             contents = read_journal(p)
             _check_same(p, contents.config, live)
             fh = p.open("a", encoding="utf-8")
