@@ -86,3 +86,18 @@ def test_a_callable_returning_a_matrix_fails_with_a_clear_reason():
     result = sweep(CallableProblem(lambda lr, steps: np.zeros((steps, 2))), [0.1], steps=5)
     assert result.candidates[0].kind is VerdictKind.FAILED
     assert "1-D" in result.candidates[0].verdict.reason
+
+
+@pytest.mark.parametrize(("losses", "message"), [
+    ([1.0, 0.5], "returned 2 losses for a 20-step window and was not told to stop"),
+    (list(np.linspace(1, 0.1, 50)), "returned 50 losses for a 20-step window"),
+    ([], "returned no losses"),
+])
+def test_a_callable_returning_the_wrong_number_of_losses_fails_saying_so(losses, message):
+    result = sweep(CallableProblem(lambda lr, steps: losses), [0.1], steps=20)
+    assert result.candidates[0].kind is VerdictKind.FAILED and message in result.candidates[0].verdict.reason
+
+
+def test_a_callable_may_stop_early_on_its_own_once_the_loss_is_non_finite():
+    result = sweep(CallableProblem(lambda lr, steps: [1.0, 3.0, float("nan")]), [0.1], steps=20)
+    assert result.candidates[0].kind is VerdictKind.DIVERGED

@@ -146,6 +146,10 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
         raise DataError(f"{table.name}: no feature columns besides the target {target!r}")
     if target in names:
         raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InvalidConfigError(f"feature(s) {', '.join(map(repr, repeated))} named more than once; "
+                                 "name each column once")
     X = np.column_stack([np.array(table.numeric(c)) for c in names])
 
     n = X.shape[0]

@@ -65,6 +65,9 @@ class CallableProblem:
             losses, val = _unpack(out)
         except Exception as exc:  # a user's training code failing is a result, not a crash
             return Trace(lr=lr, train_loss=np.array(seen), error=f"{type(exc).__name__}: {exc}")
+        problem = _count_problem(losses, steps, told_to_stop, pruner)
+        if problem is not None:   # a wrong count would read as a curve it is not: a failed candidate says so
+            return Trace(lr=lr, train_loss=losses[:steps], error=problem)
         used = losses.size
         if pruner is not None and used:
             stops = pruner.should_stop(np.full(used, losses[0]), losses)
@@ -72,6 +75,26 @@ class CallableProblem:
                 used = int(np.argmax(stops)) + 1
         pruned = told_to_stop or used < losses.size
         return Trace(lr=lr, train_loss=losses[:used], val_loss=None if pruned else val, pruned=pruned)
+
+
+def _count_problem(losses: np.ndarray, steps: int, told_to_stop: bool,
+                   pruner: DivergencePruner | None) -> str | None:
+    """Why the number of losses returned does not fit a ``steps``-step window, or None.
+
+    Fewer are fine when the function stopped a diverging run: it was told to, or its last loss
+    is non-finite or past the pruning ratio.
+    """
+    if losses.size > steps:
+        return f"the training function returned {losses.size} losses for a {steps}-step window; return one per step"
+    if losses.size == 0:
+        return f"the training function returned no losses; return one per step ({steps})"
+    if losses.size < steps and not told_to_stop:
+        last = float(losses[-1])
+        diverged = not math.isfinite(last) or (pruner is not None and pruner.stop_one(float(losses[0]), last))
+        if not diverged:
+            return (f"the training function returned {losses.size} losses for a {steps}-step window and was "
+                    "not told to stop; train every step it is given, or accept should_stop= to be told when")
+    return None
 
 
 def _unpack(out: Any) -> tuple[np.ndarray, float | None]:

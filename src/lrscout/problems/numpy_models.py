@@ -265,8 +265,16 @@ def _schedule_factors(schedule: Callable[[int], float] | None, steps: int) -> np
     return factor
 
 
+def _as_floats(name: str, values: Any) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must hold numbers ({exc}); encode text labels as integers "
+                        "(e.g. with numpy.unique(labels, return_inverse=True))") from None
+
+
 def _as_matrix(name: str, X: Any) -> np.ndarray:
-    arr = np.array(X, dtype=np.float64)
+    arr = _as_floats(name, X)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -277,7 +285,7 @@ def _as_matrix(name: str, X: Any) -> np.ndarray:
 
 
 def _as_vector(name: str, y: Any, rows: int) -> np.ndarray:
-    arr = np.array(y, dtype=np.float64).ravel()
+    arr = _as_floats(name, y).ravel()
     if arr.size != rows:
         raise DataError(f"{name} has {arr.size} values but the features have {rows} rows")
     if not np.isfinite(arr).all():

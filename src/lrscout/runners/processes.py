@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections import deque
@@ -212,7 +213,17 @@ class _Task:
         tries = self.attempt + 1
         return (f"its worker process died {tries} time{'s' if tries > 1 else ''} "
                 f"({'; '.join(self.reasons + (reason,))}); gave up after {self.attempt} "
-                f"retr{'ies' if self.attempt != 1 else 'y'}")
+                f"retr{'ies' if self.attempt != 1 else 'y'}" + _script_hint())
+
+
+def _script_hint() -> str:
+    """Workers start by importing the main script: a sweep at its top level runs again in each
+    one and kills it, the classic spawn mistake. Name the fix when the main module is a script."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None) is None or getattr(main, "__spec__", None) is not None:
+        return ""
+    return (f". If {os.path.basename(main.__file__)} starts the sweep at its top level, put that code under "
+            "`if __name__ == \"__main__\":` (each worker imports the script, which must not start a sweep)")
 
 
 class _Worker:

@@ -108,6 +108,13 @@ class BatchSource:
         self._pass_len: int | None = None      # batches in one full pass, once one has ended
         self._iterator: Iterator[Any] | None = None
 
+    @property
+    def batch_size(self) -> int | str:
+        """The rows in a batch when the data says so (tensors, a Dataset or a DataLoader), for the
+        result's config; otherwise how the batches are made."""
+        size = getattr(self._data, "batch_size", None)
+        return int(size) if isinstance(size, int) else "set by the data (an iterable of batches)"
+
     def _pull(self) -> bool:
         """Append the next batch of the current pass to the cache; False at the end of a pass."""
         if self._iterator is None:

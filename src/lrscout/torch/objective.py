@@ -65,6 +65,7 @@ class Objective(torch.nn.Module):
             found = f"a dict with keys {sorted(batch)}" if isinstance(batch, dict) else _shape(batch) \
                 if isinstance(batch, torch.Tensor) else f"a {type(batch).__name__}"
             raise DataError(f"with loss_fn, a batch must be a sequence (*inputs, target); got {found}. "
-                            "Pass batch_loss=lambda model, batch: ... to say how such a batch becomes a loss")
+                            "Pass batch_loss=lambda model, batch: ... to say how such a batch becomes a loss, "
+                            "and loss_fn=None")
         *inputs, target = batch
         return as_scalar_loss(loss_fn(self.model(*inputs), target), "loss_fn")

@@ -137,4 +137,5 @@ class Workbench:
 
     def describe(self) -> Mapping[str, Any]:
         return {"problem": "torch", "model": self.model_name, "n_params": self.n_params,
-                "torch_version": torch.__version__, **self.optimizer.describe(), **self.options.describe()}
+                "torch_version": torch.__version__, "batch_size": self.train_source.batch_size,
+                **self.optimizer.describe(), **self.options.describe()}
