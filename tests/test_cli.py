@@ -542,3 +542,9 @@ def test_ctrl_c_before_any_candidate_finishes_leaves_earlier_outputs_alone(tmp_p
     assert "interrupted before any candidate finished: nothing written" in stdout
     assert earlier.read_text() == "an earlier run's results" and not (tmp_path / "out.html").exists()
     assert not (tmp_path / "out.journal.jsonl").exists()       # it held no candidate: rerunning just works
+
+
+def test_a_feature_named_twice_is_refused(tmp_path):
+    regression_csv(tmp_path)
+    assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--features", "x1,x1", cwd=tmp_path),
+                     "'x1' named more than once")

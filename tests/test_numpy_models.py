@@ -124,3 +124,8 @@ def test_the_one_candidate_pruning_check_agrees_with_the_stacked_one(start, loss
     # a start that is not finite stops at once: no loss can be measured against it
     expected = bool(pruner.should_stop(np.array([start]), np.array([loss]))[0]) if np.isfinite(start) else True
     assert pruner.stop_one(start, loss) == expected
+
+
+def test_text_labels_are_refused_saying_how_to_encode_them():
+    with pytest.raises(DataError, match="y must hold numbers.*encode text labels"):
+        NumpyProblem(LogisticRegression(), np.ones((6, 2)), np.array(["cat", "dog"] * 3))

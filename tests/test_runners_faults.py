@@ -77,3 +77,18 @@ def test_timeout_is_validated_and_belongs_to_the_processes_executor():
     with pytest.raises(InvalidConfigError, match="applies to the processes executor"):
         runner_for("inline", timeout=5)
     assert runner_for("processes", workers=2, timeout=5).timeout == 5
+
+
+def test_a_dead_worker_names_the_main_guard_when_the_sweep_runs_from_a_script(monkeypatch):
+    import sys
+    import types
+
+    from lrscout.runners.processes import _script_hint
+
+    script = types.ModuleType("__main__")
+    script.__file__, script.__spec__ = "/home/me/train.py", None       # run as `python train.py`
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert "If train.py starts the sweep at its top level" in _script_hint()
+    assert 'if __name__ == "__main__":' in _script_hint()
+    del script.__file__                                                 # interactive: no script to guard
+    assert _script_hint() == ""

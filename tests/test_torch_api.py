@@ -30,6 +30,7 @@ def test_sweep_returns_the_core_sweep_result_and_chooses_a_good_lr(tmp_path):
     assert isinstance(result, lrscout.SweepResult)
     assert result.chosen_lr is not None and result.candidate(result.chosen_lr).kind.value == "good"
     assert {"mode", "mode_reason", "torch_threads", "optimizer", "param_group_lr_ratios"} <= set(result.config)
+    assert result.config["batch_size"] == loader(X[:384], Y[:384]).batch_size     # the loader's own
     assert lrscout.SweepResult.from_json(result.to_json()) == result
     from lrscout.report.plot import save_plot
     assert save_plot(result, tmp_path / "curves.png").stat().st_size > 0
@@ -260,3 +261,10 @@ def test_adam_rates_far_above_the_edge_that_diverge_with_their_loss_are_not_expl
                       lrs=[1e-3, 1e-2, 1e-1, 1.0, 10.0], mode="sequential")
     assert [c.kind.value for c in result.candidates][-2:] == ["diverged", "diverged"]
     assert FindingKind.EXPLODING_GRADIENTS not in {f.kind for f in result.findings}
+
+
+def test_the_batch_size_tensors_are_cut_into_is_recorded():
+    X, Y = classification(n=96)
+    result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), batch_size=24, lrs=[0.1], steps=5)
+    assert result.config["batch_size"] == 24
+    assert lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), lrs=[0.1], steps=5).config["batch_size"] == 96

@@ -220,7 +220,7 @@ def _script_hint() -> str:
     """Workers start by importing the main script: a sweep at its top level runs again in each
     one and kills it, the classic spawn mistake. Name the fix when the main module is a script."""
     main = sys.modules.get("__main__")
-    if getattr(main, "__file__", None) is None or getattr(main, "__spec__", None) is not None:
+    if getattr(main, "__file__", None) is None:    # interactive or a notebook: nothing to guard
         return ""
     return (f". If {os.path.basename(main.__file__)} starts the sweep at its top level, put that code under "
             "`if __name__ == \"__main__\":` (each worker imports the script, which must not start a sweep)")
