@@ -221,10 +221,11 @@ def test_bad_lrs_grid_exits_2_and_names_the_bad_value(tmp_path, lrs, fragments):
     assert proc.stdout == ""  # rejected before any sweeping
 
 
-def test_zero_steps_exits_2_and_names_steps_and_the_value(tmp_path):
+@pytest.mark.parametrize("steps", ["0", "2", "9"])
+def test_a_window_too_short_to_read_exits_2_and_names_steps_and_the_value(tmp_path, steps):
     regression_csv(tmp_path)
-    proc = run_cli("sweep", "reg.csv", "-t", "y", "--steps", "0", cwd=tmp_path)
-    assert_bad_input(proc, "--steps", "0", "x>=1")
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--steps", steps, cwd=tmp_path)
+    assert_bad_input(proc, "--steps", steps, "x>=10")
     assert proc.stdout == ""
 
 

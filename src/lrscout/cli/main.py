@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NO_CHOICE = 3
 EXIT_INTERRUPTED = 130
+MIN_STEPS = 10   # fewer points leave no trend, noise or saw-tooth to read: every verdict would be a guess
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +31,8 @@ def cli() -> None:
               help="Built-in model; inferred from the target when omitted.")
 @click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
 @click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
-@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=1), help="Training steps per candidate.")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
+              help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
 @click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
 @click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Heavy-ball momentum.")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
