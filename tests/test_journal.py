@@ -75,7 +75,7 @@ def test_an_existing_journal_is_never_overwritten_without_resume(tmp_path, calls
     journal = tmp_path / "sweep.journal.jsonl"
     lrscout.sweep(sleepy_problem(), [1e-2], steps=20, journal=journal)
     before = journal.read_bytes()
-    with pytest.raises(InvalidConfigError, match="already exists.*reuse them with --resume \(resume=True\)"):
+    with pytest.raises(InvalidConfigError, match=r"already exists.*reuse them with --resume \(resume=True\)"):
         lrscout.sweep(sleepy_problem(), [1e-2], steps=20, journal=journal)
     assert journal.read_bytes() == before
 

@@ -99,7 +99,7 @@ class ScheduledClassifier(Classifier):
 @pytest.mark.parametrize("scheduler", ["one_cycle", "warmup"])
 def test_callback_makes_the_schedules_peak_the_chosen_lr(tmp_path, scheduler):
     X, Y = classification()
-    callback = LRScoutCallback(lrs=[1e-3, 1e-2], steps=20)
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=25)
     trainer = _trainer(callbacks=[callback], default_root_dir=tmp_path, max_steps=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

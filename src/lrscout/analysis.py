@@ -12,9 +12,12 @@ How a curve is read (``read_curve``), in order; the first rule that fires decide
    (beyond the curve's own noise) on a curve that ends without a clear gain: it was thrown out
    of its basin, which a flat "too slow" reading would hide.
 3. **Saw-tooth or zigzag.** The curve is split into a trend (a triangular moving average of
-   the log-loss, window about a tenth of the curve) and a residual. Mini-batch noise leaves a
-   residual with lag-1 autocorrelation near 0 and steps that flip direction about 2/3 of the
-   time; a saw-tooth (too high a rate overshooting back and forth) has autocorrelation near -1
+   the log-loss, window about a tenth of the curve) and a residual. Both the noise level and
+   the residual's lag-1 autocorrelation are measured from what white noise alone would leave
+   around that trend (a narrow trend follows part of the noise, so the raw residual is smaller
+   and alternates: see ``_residual_share`` and ``_beyond_white``). Mini-batch noise then
+   leaves an autocorrelation near 0 and steps that flip direction about 2/3 of the
+   time, at every window length; a saw-tooth (too high a rate overshooting back and forth) has autocorrelation near -1
    and flips almost every step. The curve is ``oscillating`` when the autocorrelation is at or
    below ``sawtooth_autocorr``, the flip rate at or above ``sawtooth_alternation`` and the
    residual's rms at least ``sawtooth_amplitude`` of the loss level. When the problem reports
@@ -116,6 +119,42 @@ def _blocks(level: np.ndarray) -> tuple[np.ndarray, int]:
     return np.array([b.mean() for b in np.array_split(level, count)]), size
 
 
+def _residual_filter(n: int) -> np.ndarray:
+    """The filter that turns a curve into its residual around the trend: identity minus kernel."""
+    half = smoothing_window(n) // 2
+    kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
+    kernel /= kernel.sum()
+    return np.eye(1, kernel.size, half).ravel() - kernel
+
+
+def _beyond_white(autocorr: float, n: int) -> float:
+    """Lag-1 autocorrelation of the residual, measured from what white noise alone gives.
+
+    Subtracting a trend that follows part of the noise makes even white noise's residual
+    alternate: its lag-1 autocorrelation is -0.67 around the 3-step trend of a short curve and
+    -0.1 around an 11-step one. Rescaling that value to 0 (and -1 to -1) lets one threshold
+    tell a saw-tooth from batch noise at every window length.
+    """
+    if n < 3:
+        return autocorr
+    c = _residual_filter(n)
+    white = float(np.dot(c[1:], c[:-1]) / np.dot(c, c))
+    return (autocorr - white) / (1.0 + white) if autocorr < white else (autocorr - white) / (1.0 - white)
+
+
+def _residual_share(n: int) -> float:
+    """The share of white noise's standard deviation that is left in the residual around the trend.
+
+    The trend averages each step with its neighbours, itself included, so it follows part of
+    the noise and the residual keeps only sqrt(1 - 2 k0 + sum k^2) of it (k: the normalised
+    kernel, k0 its centre): 0.61 for the 3-step window of a short curve, 0.88 for 11 steps.
+    Dividing by it measures the noise of one step, whatever the window.
+    """
+    if n < 3:
+        return 1.0
+    return float(np.linalg.norm(_residual_filter(n)))
+
+
 def _noise(residual: np.ndarray) -> float:
     """Robust per-step noise: 1.4826 x median absolute deviation of the residual."""
     if residual.size < 3:
@@ -163,7 +202,7 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
     level, logged = _log_level(x)
     unlog = np.exp if logged else (lambda v: v)
     residual = level - trend(level)
-    noise = _noise(residual)
+    noise = _noise(residual) / _residual_share(n)
     blocks, size = _blocks(level)
     block_tol = significance * noise * math.sqrt(2.0 / size)   # two block means differing by chance
 
@@ -195,7 +234,7 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
         progress=progress(start, end),
         monotonicity=_monotonicity(blocks, block_tol),
         alternation=_alternation(x),
-        residual_autocorr=_autocorr_lag1(residual),
+        residual_autocorr=_beyond_white(_autocorr_lag1(residual), n),
         wiggle=wiggle,
         noise=noise_rel,
         peak_ratio=float(np.max(x) / start) if start > 0 else math.nan,
@@ -380,13 +419,14 @@ def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[t
 
 
 def _mark_noisy(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]], i: int) -> None:
-    """A ``too_slow`` curve above a good rate that fell further is noisy, not slow: ``unstable``.
+    """A ``too_slow`` curve above a good rate is noisy, not slow: ``unstable``.
 
-    Its decrease did not stand out from its own step-to-step noise, while a smaller rate's did,
-    and fell further: the larger step made the curve noisier, not slower.
+    Up to the fastest rate a larger step makes more progress, so a larger rate whose curve
+    reads flat has not become slower: its fall did not stand out from its own step-to-step
+    noise, which the larger step made, while the smaller rate's did.
     """
     ev = verdicts[i].evidence
-    below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr and p > max(ev.progress, 0.0)]
+    below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr]
     if not below:
         return
     j, _ = max(below, key=lambda item: item[1])

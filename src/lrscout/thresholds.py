@@ -28,9 +28,10 @@ class Thresholds:
       telling an ``unstable`` curve (gain, then explosion) from a ``diverged`` one.
     - ``rebound``: after its best point, a curve that gives back this fraction of its gain is
       ``unstable``.
-    - ``sawtooth_autocorr``: lag-1 autocorrelation of the residual around the trend at or
-      below which the wiggles alternate systematically (white mini-batch noise sits near 0,
-      a period-2 saw-tooth near -1).
+    - ``sawtooth_autocorr``: lag-1 autocorrelation of the residual around the trend, measured
+      from white noise's own value for that trend, at or below which the wiggles alternate
+      systematically (white mini-batch noise sits near 0 at any window, a period-2 saw-tooth
+      near -1).
     - ``sawtooth_alternation``: fraction of consecutive steps whose direction flips, at or above
       which the curve alternates (white noise flips about 2/3 of the time).
     - ``sawtooth_amplitude``: smallest size of the alternating wiggle, relative to the loss
