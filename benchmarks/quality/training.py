@@ -3,7 +3,8 @@
 Hindsight, evaluation and Optuna's trials all train through ``train_run``, so a learning rate
 is scored the same way whichever finder proposed it. The seed fixes the initial weights and
 the order of the mini-batches (a private generator, reshuffled each epoch; a last partial
-batch is dropped). CPU-only and single-threaded, so a run is bit-for-bit repeatable.
+batch is dropped) and dropout's draws. CPU-only and single-threaded, so a run is bit-for-bit
+repeatable.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def train_run(task: Task, lr: float, seed: int, *, steps: int | None = None, tra
     steps = task.steps if steps is None else steps
     train = task.train if train is None else train
     val = task.val if val is None else val
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)      # dropout draws from the global generator: seed it, so a run repeats
+        return _train(task, lr, seed, steps, train, val)
+
+
+def _train(task: Task, lr: float, seed: int, steps: int, train: Tensors, val: Tensors) -> RunOutcome:
     model = task.make_model(seed)
     optimizer = task.make_optimizer(model.parameters(), lr)
     init_val, init_train = mean_loss(task, model, val), mean_loss(task, model, train)
