@@ -60,25 +60,21 @@ def smoothing_window(n: int) -> int:
 
 
 def trend(values: np.ndarray) -> np.ndarray:
-    """Triangular moving average whose window shrinks symmetrically near the ends.
+    """Triangular moving average with shrinking windows at the edges.
 
     A triangular kernel suppresses a period-2 saw-tooth far better than a box of the same
-    width, so the saw-tooth stays in the residual where it can be measured. Near an end the
-    window keeps the step at its centre (the first step is its own trend), so a steep start is
-    not pulled towards the values after it.
+    width, so the saw-tooth stays in the residual where it can be measured.
     """
-    values = np.asarray(values, dtype=np.float64)
     n = values.size
     if n < 3:
-        return values.copy()
+        return values.astype(np.float64, copy=True)
     half = smoothing_window(n) // 2
     kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
-    out = np.convolve(values, kernel, mode="same") / kernel.sum()
-    for i in range(min(half, n)):   # the ends: symmetric windows of half-width i
-        for j in (i, n - 1 - i):
-            k = np.concatenate([np.arange(1, i + 2), np.arange(i, 0, -1)]).astype(np.float64)
-            out[j] = float(np.dot(values[j - i:j + i + 1], k) / k.sum())
-    return out
+    padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
+    weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
+    num = np.convolve(padded, kernel, mode="valid")
+    den = np.convolve(weight, kernel, mode="valid")
+    return num / den
 
 
 def logged_scale(values: np.ndarray) -> bool:
