@@ -179,3 +179,33 @@ def test_every_candidate_starts_from_the_same_state_and_batches(mode):
     # same start, same first batch, same dropout mask: the loss before any update is identical
     assert len({t.train_loss[0] for t in together.values()}) == 1
     np.testing.assert_array_equal(alone.train_loss, together[1e-1].train_loss)
+
+
+def test_a_sweep_of_a_model_with_dropout_repeats_with_the_same_seed_whatever_the_callers_rng():
+    X, Y = classification(n=256)
+
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                   torch.nn.Linear(32, 3))
+
+    curves = []
+    for callers_seed in (1, 2):
+        torch.manual_seed(callers_seed)              # whatever the caller's generator holds
+        result = lt.sweep(model(), torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=20,
+                          seed=7)
+        curves.append(result.candidates[0].train_loss)
+    assert np.array_equal(curves[0], curves[1])
+    other = lt.sweep(model(), torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=20, seed=8)
+    assert not np.array_equal(curves[0], other.candidates[0].train_loss)
+
+
+@pytest.mark.parametrize("mode", ["vectorized", "sequential"])
+def test_a_shuffling_dataloader_without_a_generator_gives_the_same_batches_whatever_the_callers_rng(mode):
+    X, Y = classification(n=128)          # 4 batches a pass: 20 steps reshuffle five times
+    curves = []
+    for callers_seed in (1, 2):
+        torch.manual_seed(callers_seed)
+        result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, loader(X, Y), lrs=[0.1], steps=20, mode=mode)
+        curves.append(result.candidates[0].train_loss)
+    assert np.array_equal(curves[0], curves[1])

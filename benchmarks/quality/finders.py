@@ -239,6 +239,7 @@ def run_finder(finder: str, task_name: str, seed: int) -> FinderRun:
     model = task.make_model(seed)
     threads = torch.get_num_threads()
     sink = io.StringIO()
+    torch.manual_seed(seed)       # every tool's dropout draws follow the finder seed, so a run repeats
     start = time.perf_counter()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

@@ -43,6 +43,9 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     - ``train_data`` / ``val_data``: a DataLoader, an iterable of batches, a Dataset or
       ``(inputs, targets)`` tensors (with ``batch_size``, shuffled with ``seed``). Training data
       is cycled when shorter than the window; every candidate sees the same batches.
+    - ``seed`` also seeds the candidates' random draws (dropout) and the shuffling of a
+      DataLoader that has no generator of its own, so the same call repeats its result; your
+      own random generators are left as they were.
 
     How: ``lrs`` (explicit grid) or ``planner`` (default: the adaptive 1e-4..1 plan), ``steps``
     per candidate, ``prune``, ``thresholds`` and ``on_batch`` as in ``lrscout.sweep``.

@@ -107,6 +107,12 @@ class BatchSource:
         self._cache: list[Any] = []
         self._pass_len: int | None = None      # batches in one full pass, once one has ended
         self._iterator: Iterator[Any] | None = None
+        # A DataLoader without a generator of its own shuffles with torch's global generator:
+        # pulling it from a private state seeded with ``seed`` gives the same batches whichever
+        # engine pulls them and whatever the caller's generator holds.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._rng = torch.get_rng_state()
 
     @property
     def batch_size(self) -> int | str:
@@ -117,13 +123,17 @@ class BatchSource:
 
     def _pull(self) -> bool:
         """Append the next batch of the current pass to the cache; False at the end of a pass."""
-        if self._iterator is None:
-            self._iterator = iter(self._data)
-        try:
-            batch = next(self._iterator)
-        except StopIteration:
-            self._iterator = None
-            return False
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng)
+            try:
+                if self._iterator is None:
+                    self._iterator = iter(self._data)
+                batch = next(self._iterator)
+            except StopIteration:
+                self._iterator = None
+                return False
+            finally:
+                self._rng = torch.get_rng_state()
         self._cache.append(move(batch, self.device, self.dtype))
         return True
 

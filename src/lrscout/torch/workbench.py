@@ -6,9 +6,10 @@ value happens here), then shared by the sweep engines and the range test:
 - the model (an instance, a ``DistributedDataParallel`` wrapper or a factory called once) is
   deep-copied; the copy is what trains, so the user's parameters, buffers, gradients and
   ``training`` flags are never written;
-- the copy's starting parameters and buffers, and the random state at construction, which
+- the copy's starting parameters and buffers, and a random state seeded with ``seed``, which
   ``reset`` restores before every candidate: every candidate starts from the same weights
-  and draws the same dropout masks;
+  and draws the same dropout masks, and the same ``seed`` draws them again in another run
+  (the caller's own generators are restored afterwards, by ``state.preserved``);
 - the objective (model + loss rule), the optimizer spec and the training/validation batches.
 """
 
@@ -72,6 +73,7 @@ class Workbench:
         self.optimizer = OptimizerSpec.from_user(optimizer, optimizer_kwargs, user_model, self.model)
         self.val_batches = None if val_batches is None else positive_int("val_batches", val_batches)
         self.initial = ModuleState.capture(self.model)
+        torch.manual_seed(seed)   # the candidates' random draws (dropout) follow ``seed``, so a sweep repeats
         self.rng = RngState.capture(self.options.device)
         self.train_source = BatchSource(train_data, name="train_data", device=self.options.device,
                                         dtype=self.options.dtype, batch_size=batch_size, seed=seed)
