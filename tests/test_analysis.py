@@ -267,3 +267,14 @@ def test_batch_noise_on_a_short_curve_is_not_a_saw_tooth_but_a_saw_tooth_is():
     saw = 0.75 * np.exp(-np.arange(30) / 60) * (1 + 0.2 * (-1.0) ** np.arange(30))
     v = read_curve(saw)
     assert v.kind is K.OSCILLATING and v.evidence.residual_autocorr < -0.8
+
+
+def test_the_trend_of_a_steep_start_starts_where_the_curve_does():
+    from lrscout.analysis import trend
+
+    steep = np.log(3.0 * np.exp(-t / 2.0) + 0.04)       # falls 70x within a few steps
+    smooth = trend(steep)
+    assert smooth[0] == steep[0] and smooth[-1] == steep[-1]
+    assert np.allclose(trend(np.arange(50.0)), np.arange(50.0))     # a straight line is its own trend
+    one_sided = trend(steep, centred_ends=False)                   # the range test's rules keep this
+    assert one_sided[0] < steep[0] - 0.5

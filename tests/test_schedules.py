@@ -310,9 +310,10 @@ def any_schedule(draw, depth=0):
                                  "restarts", "warmup_cosine"] + (["join"] if depth == 0 else [])))
     if kind == "constant":
         return constant(peak)
-    if kind == "linear":
-        return linear(draw(st.floats(0.0, 10.0)), draw(st.floats(0.0, 10.0)),
-                      draw(st.integers(1, 10**5)))
+    if kind == "linear":   # one end may be 0 (a warm-up from 0, a decay to 0), not both
+        start = draw(st.floats(0.0, 10.0))
+        end = draw(st.floats(0.0, 10.0).filter(lambda e: e > 0 or start > 0))
+        return linear(start, end, draw(st.integers(1, 10**5)))
     if kind == "step":
         return step_decay(peak, draw(st.integers(1, 1000)), draw(factors))
     if kind == "exp":

@@ -59,22 +59,32 @@ def smoothing_window(n: int) -> int:
     return w if w % 2 else w + 1
 
 
-def trend(values: np.ndarray) -> np.ndarray:
-    """Triangular moving average with shrinking windows at the edges.
+def trend(values: np.ndarray, *, centred_ends: bool = True) -> np.ndarray:
+    """Triangular moving average, about a tenth of the curve wide.
 
     A triangular kernel suppresses a period-2 saw-tooth far better than a box of the same
-    width, so the saw-tooth stays in the residual where it can be measured.
+    width, so the saw-tooth stays in the residual where it can be measured. Near the ends the
+    window shrinks: with ``centred_ends`` symmetrically, so each step stays at the centre of
+    its window (the first step is its own trend, and a steep start is drawn where it is);
+    without, one-sidedly, averaging the end with its neighbours inside the curve (the range
+    test's suggestion rules were chosen with that smoothing and keep it).
     """
+    values = np.asarray(values, dtype=np.float64)
     n = values.size
     if n < 3:
-        return values.astype(np.float64, copy=True)
+        return values.copy()
     half = smoothing_window(n) // 2
     kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
-    padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
-    weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
-    num = np.convolve(padded, kernel, mode="valid")
-    den = np.convolve(weight, kernel, mode="valid")
-    return num / den
+    if not centred_ends:
+        padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
+        weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
+        return np.convolve(padded, kernel, mode="valid") / np.convolve(weight, kernel, mode="valid")
+    out = np.convolve(values, kernel, mode="same") / kernel.sum()
+    for i in range(half):            # the ends: symmetric windows of half-width i
+        small = np.concatenate([np.arange(1, i + 2), np.arange(i, 0, -1)]).astype(np.float64)
+        out[i] = float(np.dot(values[:2 * i + 1], small) / small.sum())
+        out[n - 1 - i] = float(np.dot(values[n - 1 - 2 * i:], small) / small.sum())
+    return out
 
 
 def logged_scale(values: np.ndarray) -> bool:

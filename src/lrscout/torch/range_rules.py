@@ -4,8 +4,10 @@ The curve is the training loss at each step while the lr ramps from ``min_lr`` t
 
 **Smoothing** (``smooth``): ``lrscout.analysis.trend`` -- the triangular moving average the
 sweep's curve reading uses, about a tenth of the curve wide -- on log-loss when every loss is
-positive. It is centred, so unlike the usual exponential average it does not lag behind the
-curve and push suggestions towards larger lrs. Only the finite prefix is smoothed.
+positive, with one-sided windows at the ends (``centred_ends=False``, the smoothing the rules
+were chosen with in ``benchmarks/quality``). It is centred, so unlike the usual exponential
+average it does not lag behind the curve and push suggestions towards larger lrs. Only the
+finite prefix is smoothed.
 
 **Stopping** (``EarlyStop``): the run cannot see ahead, so it stops on a causal exponential
 average with bias correction, ``e_t = b e_{t-1} + (1 - b) L_t``, ``ê_t = e_t / (1 - b^t)``,
@@ -51,7 +53,9 @@ def smooth(losses: np.ndarray) -> np.ndarray:
     out = np.full(losses.size, np.nan)
     if n:
         x = losses[:n]
-        out[:n] = np.exp(trend(np.log(x))) if logged_scale(x) else trend(x)
+        level = np.log(x) if logged_scale(x) else x
+        smoothed = trend(level, centred_ends=False)     # the smoothing its rules were chosen with
+        out[:n] = np.exp(smoothed) if logged_scale(x) else smoothed
     return out
 
 
