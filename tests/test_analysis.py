@@ -278,3 +278,17 @@ def test_the_trend_of_a_steep_start_starts_where_the_curve_does():
     assert np.allclose(trend(np.arange(50.0)), np.arange(50.0))     # a straight line is its own trend
     one_sided = trend(steep, centred_ends=False)                   # the range test's rules keep this
     assert one_sided[0] < steep[0] - 0.5
+
+
+@pytest.mark.parametrize("top", [2.0, 5.0, 9.0, 20.0])
+def test_a_steady_climb_is_diverged_however_high(top):
+    v = read_curve(np.linspace(1.0, top, 100))
+    assert v.kind is K.DIVERGED, (top, v.reason)
+
+
+def test_tied_progress_names_the_same_rate_in_any_order():
+    flat, fast = np.ones(100), np.exp(-t / 16)
+    traces = [Trace(1e-4, flat), Trace(1e-3, fast), Trace(1e-2, fast), Trace(1e-1, flat)]
+    forward = read_curves(traces)
+    backward = read_curves(traces[::-1])[::-1]
+    assert [v.reason for v in forward] == [v.reason for v in backward]

@@ -260,3 +260,10 @@ def test_findings_come_warnings_first_with_json_safe_numbers():
     severities = [f.severity for f in found]
     assert severities == sorted(severities, key=lambda s: s is not Severity.WARNING)
     assert all(isinstance(v, float) for f in found for v in f.evidence.values())
+
+
+def test_gradients_that_are_all_zero_are_no_explosion_and_the_sweep_survives_them():
+    X = np.zeros((64, 3))                     # every feature zero: the weights get no gradient
+    y = np.r_[np.zeros(32), np.ones(32)]
+    result = sweep(NumpyProblem(LogisticRegression(), X, y), lrs=[1e-3, 1e-2, 1e-1], steps=30)
+    assert all(f.kind is not FindingKind.EXPLODING_GRADIENTS for f in result.findings)

@@ -103,3 +103,21 @@ def test_the_plan_stops_when_training_fails_at_every_rate():
     result = sweep(CallableProblem(train), steps=20)
     assert result.rounds == ((1e-4, 1e-3, 1e-2, 1e-1, 1.0),)
     assert all(c.kind is VerdictKind.FAILED for c in result.candidates)
+
+
+def test_the_first_batch_respects_the_candidate_budget_and_the_start_respects_min_lr():
+    assert len(AdaptivePlanner(max_candidates=3).ask()) == 3
+    import pytest
+    from lrscout.errors import InvalidConfigError
+    with pytest.raises(InvalidConfigError, match="min_lr"):
+        AdaptivePlanner(start=1e-9)
+
+
+def test_rounded_refinement_points_are_never_asked_twice():
+    K = VerdictKind
+    planner = AdaptivePlanner(0.64, factor=2, refine=1.0625, decades=2)
+    first = planner.ask()
+    asked = _told(planner, {first[0]: K.GOOD, first[1]: K.DIVERGED})
+    while asked:
+        assert len(asked) == len(set(asked))
+        asked = _told(planner, {**{lr: K.GOOD for lr in asked}, first[0]: K.GOOD, first[1]: K.DIVERGED})

@@ -89,3 +89,14 @@ def test_selection_is_invariant_to_the_order_of_candidates(spec, random):
     shuffled = cands[:]
     random.shuffle(shuffled)
     assert choose(cands) == choose(shuffled)
+
+
+def test_a_rate_read_both_good_and_too_high_is_not_trusted_whatever_the_order():
+    for pair in ([cand(1e-2, K.GOOD), cand(1e-2, K.UNSTABLE)], [cand(1e-2, K.DIVERGED), cand(1e-2, K.GOOD)]):
+        assert choose([cand(1e-3, K.GOOD), *pair]).lr == 1e-3
+
+
+def test_an_infinite_validation_loss_on_the_largest_good_rate_moves_the_choice():
+    d = choose([cand(1e-3, K.GOOD, val=0.5), cand(1e-2, K.GOOD, val=0.4), cand(1e-1, K.GOOD, val=float("inf")),
+                cand(1.0, K.DIVERGED)])
+    assert d.lr == 1e-2 and any("infinite validation loss" in r for r in d.reasons)

@@ -320,15 +320,16 @@ def read_curve(
                                    f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up", ev)
     if exploded:
         return Verdict(K.DIVERGED, f"the loss exploded to {peak / scale:.3g}x its start", ev)
+    if rising:       # a steady climb, however high, before any spike test
+        return Verdict(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start "
+                                   "and kept rising", ev)
     # thrown out of its basin: a spike far beyond the noise, and no net gain to show for it
     spiked = (peak - start >= (t.spike_ratio - 1.0) * scale and ev.relative_decrease < t.clear_gain
               and (not logged_scale(x) or math.log(peak / start) > 2 * t.significance * ev.noise))
     if spiked:
-        return Verdict(K.UNSTABLE, f"spiked to {peak / scale:.3g}x its start and ended no lower than it "
-                                   f"began (changed {_pct(-ev.relative_decrease)}): too high", ev)
-    if rising:
-        return Verdict(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start "
-                                   "and kept rising", ev)
+        moved = (f"ended {_pct(-ev.relative_decrease)} above its start" if ev.relative_decrease < 0
+                 else f"ended without a clear gain (fell {_pct(ev.relative_decrease)})")
+        return Verdict(K.UNSTABLE, f"spiked to {peak / scale:.3g}x its start and {moved}: too high", ev)
 
     # 3. saw-tooth or zigzag
     if (ev.residual_autocorr <= t.sawtooth_autocorr and ev.alternation >= t.sawtooth_alternation
@@ -349,8 +350,9 @@ def read_curve(
         return Verdict(K.TOO_SLOW, f"no progress: the loss ended {_pct(-ev.relative_decrease)} above its start "
                                    f"after {ev.steps} steps, without rising steadily or spiking", ev)
     if not significant:
-        return Verdict(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease is within "
-                                   f"the step-to-step noise ({_pct(ev.noise)})", ev)
+        return Verdict(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease does not stand "
+                                   f"out from its step-to-step noise ({_pct(ev.noise)} a step; a real fall "
+                                   f"is {t.significance:g}x that, or more)", ev)
 
     # 5. waves
     if ev.monotonicity < t.mostly_monotonic:
@@ -384,7 +386,7 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
         return verdicts
     _mark_stalled(traces, verdicts, good, thresholds)
     good = [(i, p) for i, p in good if verdicts[i].kind is VerdictKind.GOOD]
-    best_i, best_progress = max(good, key=lambda item: item[1])
+    best_i, best_progress = max(good, key=lambda item: (item[1], traces[item[0]].lr))
     if best_progress <= 0:
         return verdicts
     for i, p in good:
@@ -413,7 +415,7 @@ def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[t
             if verdict.kind is VerdictKind.TOO_SLOW:
                 _mark_noisy(traces, verdicts, good, i)
             continue
-        j, p = max(below, key=lambda item: item[1])
+        j, p = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
         verdicts[i] = Verdict(
             VerdictKind.UNSTABLE,
             f"stalled: it {'fell' if ev.relative_decrease >= 0 else 'rose'} "
@@ -435,7 +437,7 @@ def _mark_noisy(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tup
     below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr]
     if not below:
         return
-    j, _ = max(below, key=lambda item: item[1])
+    j, _ = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
     verdicts[i] = Verdict(
         VerdictKind.UNSTABLE,
         f"noisy, not slow: it {'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}, "

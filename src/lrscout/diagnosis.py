@@ -371,6 +371,8 @@ def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds, reading
             # verdicts (an optimizer like Adam moves every weight by ~lr whatever the gradient, so at a
             # far too high rate the gradient outruns the SGD bound in the same step as the loss)
             runaway = growth >= t.spike_factor * bound and not loss_ratio >= reading.diverge_ratio
+            if baseline <= 0 or not math.isfinite(growth):   # no gradient to compare with: nothing grew
+                continue
             if (g[step] >= t.spike_factor * baseline and training) or runaway:
                 out.append(_Explosion(c, step, float(g[step]), baseline, float(growth), bound, loss_ratio, runaway))
                 break

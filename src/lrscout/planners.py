@@ -80,7 +80,7 @@ class AdaptivePlanner:
         self.factor = finite_real("factor", factor, low=1.0, low_open=True)
         self.refine = finite_real("refine", refine, low=1.0, high=self.factor, low_open=True, high_open=True)
         self.decades = positive_int("decades", decades)
-        self.min_lr = finite_real("min_lr", min_lr, low=0.0, low_open=True)
+        self.min_lr = finite_real("min_lr", min_lr, low=0.0, low_open=True, high=self.start)
         self.max_lr = finite_real("max_lr", max_lr, low=self.start)
         self.max_candidates = positive_int("max_candidates", max_candidates, minimum=2)
         self._candidates: list[Candidate] = []
@@ -98,14 +98,14 @@ class AdaptivePlanner:
     def ask(self) -> tuple[float, ...]:
         if not self._asked:
             ladder = [_r(self.start * self.factor ** k) for k in range(self.decades)]
-            return self._take([lr for lr in ladder if lr <= self.max_lr] or [self.start])
+            return self._take(([lr for lr in ladder if lr <= self.max_lr] or [self.start])[:self.max_candidates])
         budget = self.max_candidates - len(self._asked)
         if budget <= 0 or not self._candidates:
             return ()
         return self._take(self._next()[:budget])
 
     def _take(self, lrs: list[float]) -> tuple[float, ...]:
-        fresh = [lr for lr in lrs if lr not in self._asked]
+        fresh = list(dict.fromkeys(lr for lr in lrs if lr not in self._asked))   # rounding can repeat a rate
         self._asked.update(fresh)
         return tuple(fresh)
 

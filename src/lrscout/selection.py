@@ -37,7 +37,8 @@ def _finite_val(c: Candidate) -> float | None:
 
 def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     """The largest stable, mostly monotonic learning rate, re-checked on validation loss."""
-    ordered = sorted(candidates, key=lambda c: (c.lr, c.kind.value))
+    # at one rate read twice, a too-high reading comes first, so the rate is not trusted
+    ordered = sorted(candidates, key=lambda c: (c.lr, c.kind is VerdictKind.GOOD, c.kind.value))
     if not ordered:
         return Decision(DecisionStatus.NO_GOOD_CANDIDATE, None, ("no candidates were run",),
                         ("run a sweep with at least one learning rate",))
@@ -64,7 +65,14 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     chosen = largest
     with_val = [(c, _finite_val(c)) for c in eligible]
     with_val = [(c, v) for c, v in with_val if v is not None]
-    if _finite_val(largest) is None:
+    if largest.val_loss == math.inf and with_val:   # it blew up on validation: the worst, not unknown
+        best_c, best_v = min(with_val, key=lambda cv: (cv[1], -cv[0].lr))
+        tolerance = thresholds.val_margin * max(abs(best_v), 1e-12)
+        chosen = max((c for c, v in with_val if v <= best_v + tolerance), key=lambda c: c.lr)
+        reasons.append(f"validation re-check: {_lr(largest.lr)} has an infinite validation loss; chose "
+                       f"{_lr(chosen.lr)}, the largest good rate within {100 * thresholds.val_margin:.0f}% of the "
+                       f"best ({best_v:.4g} at {_lr(best_c.lr)})")
+    elif _finite_val(largest) is None:
         if largest.val_loss is not None:
             reasons.append(f"its validation loss is not finite ({largest.val_loss}); "
                            "it is kept on the training curve alone")
