@@ -268,3 +268,53 @@ def test_the_batch_size_tensors_are_cut_into_is_recorded():
     result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), batch_size=24, lrs=[0.1], steps=5)
     assert result.config["batch_size"] == 24
     assert lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), lrs=[0.1], steps=5).config["batch_size"] == 96
+
+
+def test_unusable_setups_fail_at_once_saying_what_to_do():
+    X, Y = classification(n=64)
+    with pytest.raises(InvalidConfigError, match="cannot sweep LBFGS"):
+        lt.sweep(mlp(), torch.optim.LBFGS, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=10)
+    with torch.device("meta"):
+        on_meta = mlp()
+    with pytest.raises(InvalidConfigError, match="meta device"):
+        lt.sweep(on_meta, torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=10)
+    broken = X.clone()
+    broken[0, 0] = float("nan")
+    with pytest.raises(DataError, match="at the starting weights, before any step"):
+        lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (broken, Y), batch_size=64, lrs=[0.1], steps=10)
+
+    class NoLength(torch.utils.data.Dataset):
+        def __getitem__(self, i):
+            return X[i], Y[i]
+
+    with pytest.raises(DataError, match="has no __len__"):
+        lt.sweep(mlp(), torch.optim.SGD, cross_entropy, NoLength(), batch_size=32, lrs=[0.1], steps=10)
+
+
+def test_an_iterable_dataset_of_examples_is_batched_with_batch_size():
+    X, Y = classification(n=256)
+
+    class Examples(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(X, Y))
+
+    result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, Examples(), batch_size=32, lrs=[0.1], steps=10)
+    assert result.config["batch_size"] == 32 and result.candidates[0].kind is not None
+
+
+def test_a_later_batch_that_breaks_the_model_fails_the_candidates_instead_of_the_sweep_in_auto_mode():
+    X, Y = classification(n=256)
+    batches = [(X[i:i + 32], Y[i:i + 32]) for i in range(0, 256, 32)]
+    batches[1] = (torch.randn(32, X.shape[1] - 1), Y[:32])         # the wrong width, after the first batch
+    result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, batches, lrs=[0.01, 0.1], steps=20)
+    assert all(c.kind.value == "failed" for c in result.candidates)
+    assert "timing the engines raised" in result.config["mode_reason"]
+
+
+def test_a_warm_up_scheduler_at_lr_0_keeps_the_groups_base_rates():
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: step / 100)    # sets lr to 0 for now
+    X, Y = classification(n=64)
+    result = lt.sweep(model, optimizer, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=10)
+    assert result.config["param_group_lr_ratios"] == [1.0]

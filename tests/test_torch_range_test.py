@@ -15,6 +15,7 @@ from test_torch_kit import classification, cross_entropy, loader, mlp, torch
 
 import lrscout
 import lrscout.torch as lt
+from lrscout.errors import DataError
 from lrscout.torch.range_rules import MIN_POINTS, EarlyStop, _valley, smooth, suggest
 
 
@@ -44,12 +45,11 @@ def test_linear_spacing_steps_the_lr_evenly():
     np.testing.assert_allclose(test.lrs, np.linspace(1e-3, 1e-1, 20)[:test.lrs.size], rtol=1e-12)
 
 
-def test_a_curve_that_is_nan_from_the_start_gives_no_suggestion_and_says_why():
+def test_a_loss_that_is_nan_before_any_step_is_a_data_error_not_a_curve():
     X, Y = classification()
-    test = lt.range_test(mlp(), torch.optim.SGD, lambda out, y: cross_entropy(out, y) * float("nan"), (X, Y),
-                         batch_size=32, steps=30)
-    assert test.suggestions == {} and test.stopped_early and test.losses.size == 1 and test.suggested_lr is None
-    assert "no suggestion: only 0 finite loss(es)" in test.reasons["none"]
+    with pytest.raises(DataError, match="is nan at the starting weights, before any step: check the data"):
+        lt.range_test(mlp(), torch.optim.SGD, lambda out, y: cross_entropy(out, y) * float("nan"), (X, Y),
+                      batch_size=32, steps=30)
 
 
 def test_the_run_stops_once_the_smoothed_loss_exceeds_the_stop_factor_times_its_best():

@@ -209,3 +209,15 @@ def test_a_shuffling_dataloader_without_a_generator_gives_the_same_batches_whate
         result = lt.sweep(mlp(), torch.optim.SGD, cross_entropy, loader(X, Y), lrs=[0.1], steps=20, mode=mode)
         curves.append(result.candidates[0].train_loss)
     assert np.array_equal(curves[0], curves[1])
+
+
+def test_a_dataloader_with_its_own_generator_is_left_where_it_was_and_gives_the_same_result_twice():
+    X, Y = classification(n=128)
+    generator = torch.Generator().manual_seed(123)
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, Y), batch_size=32, shuffle=True,
+                                       generator=generator)
+    before = generator.get_state()
+    runs = [lt.sweep(mlp(), torch.optim.SGD, cross_entropy, data, lrs=[0.1], steps=20, mode="sequential")
+            for _ in range(2)]
+    assert torch.equal(generator.get_state(), before)
+    assert np.array_equal(runs[0].candidates[0].train_loss, runs[1].candidates[0].train_loss)

@@ -219,3 +219,22 @@ def test_a_convolutional_model_matches_too():
             for mode in ("vectorized", "sequential")]
     for v, s in zip(*runs):
         np.testing.assert_allclose(v.train_loss, s.train_loss, rtol=1e-9)
+
+
+def test_tied_weights_run_sequentially_and_say_so():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Linear(8, 8, bias=False)
+            self.out = nn.Linear(8, 8, bias=False)
+            self.out.weight = self.embed.weight
+            self.head = nn.Linear(8, 3)
+
+        def forward(self, x):
+            return self.head(torch.tanh(self.out(torch.tanh(self.embed(x)))))
+
+    X, Y = classification()
+    with pytest.warns(lt.FallbackWarning, match="ties 1 parameter"):
+        result = lt.sweep(Tied(), torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, lrs=[0.01, 0.1], steps=10,
+                          mode="vectorized")
+    assert result.config["mode"] == "sequential"

@@ -49,7 +49,9 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
 
     How: ``lrs`` (explicit grid) or ``planner`` (default: the adaptive 1e-4..1 plan), ``steps``
     per candidate, ``prune``, ``thresholds`` and ``on_batch`` as in ``lrscout.sweep``.
-    ``mode``: "auto" (time both engines, pick the faster), "vectorized" or "sequential";
+    ``mode``: "auto" (time both engines, pick the faster), "vectorized" or "sequential". The
+    engines agree to rounding (about 1e-7 in float32, far less closely in bfloat16), and "auto"
+    decides by timing, so pass a mode when a result must repeat bit for bit;
     ``chunk_size`` caps candidates trained together; ``compile`` (torch.compile) and
     ``cuda_graphs`` (GPU only) speed up the vectorized step after a one-time compile -- which
     writes torch's kernel cache (TORCHINDUCTOR_CACHE_DIR, under /tmp by default): the only

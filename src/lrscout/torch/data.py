@@ -81,9 +81,14 @@ def _as_iterable(data: Any, name: str, batch_size: int | None, seed: int, evalua
         if rows == {0}:
             raise DataError(f"{name}: the tensors have no rows; pass at least one example")
         return _TensorBatches(tuple(data), batch_size, seed, evaluation)
-    if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset) \
-            and not isinstance(data, torch.utils.data.DataLoader):
-        if not hasattr(data, "__len__") or len(data) == 0:
+    if isinstance(data, torch.utils.data.IterableDataset):
+        # torch's convention: an IterableDataset yields examples, which a DataLoader batches
+        return torch.utils.data.DataLoader(data, batch_size=batch_size or 32)
+    if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.DataLoader):
+        if not hasattr(data, "__len__"):
+            raise DataError(f"{name}: the Dataset has no __len__, so it cannot be shuffled; give it a __len__ or "
+                            "pass a DataLoader over it")
+        if len(data) == 0:
             raise DataError(f"{name}: the Dataset is empty; pass at least one example")
         return torch.utils.data.DataLoader(data, batch_size=batch_size or 32, shuffle=not evaluation,
                                            generator=torch.Generator().manual_seed(seed))
@@ -113,6 +118,11 @@ class BatchSource:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self._rng = torch.get_rng_state()
+        # A DataLoader with a generator of its own shuffles with that: it is pulled from a private
+        # copy of its state, and the user's generator is left where it was.
+        own = getattr(self._data, "generator", None)
+        self._generator = own if isinstance(own, torch.Generator) else None
+        self._generator_state = None if self._generator is None else self._generator.get_state()
 
     @property
     def batch_size(self) -> int | str:
@@ -123,8 +133,11 @@ class BatchSource:
 
     def _pull(self) -> bool:
         """Append the next batch of the current pass to the cache; False at the end of a pass."""
+        users = None if self._generator is None else self._generator.get_state()
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self._rng)
+            if self._generator is not None:
+                self._generator.set_state(self._generator_state)
             try:
                 if self._iterator is None:
                     self._iterator = iter(self._data)
@@ -134,6 +147,9 @@ class BatchSource:
                 return False
             finally:
                 self._rng = torch.get_rng_state()
+                if self._generator is not None:
+                    self._generator_state = self._generator.get_state()
+                    self._generator.set_state(users)
         self._cache.append(move(batch, self.device, self.dtype))
         return True
 

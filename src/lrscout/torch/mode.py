@@ -115,7 +115,12 @@ def choose_mode(requested: str, bench: Workbench, lrs: Sequence[float], *, chunk
     if requested == "vectorized":
         return ModeChoice("vectorized", "vectorized mode was asked for", cap), vectorized
     k = min(len(lrs), cap or len(lrs))
-    vec_s, seq_s = _probe(vectorized, sequential, probe_lr, k)
+    try:
+        vec_s, seq_s = _probe(vectorized, sequential, probe_lr, k)
+    except Exception as exc:   # a later batch the first did not show; the sequential run records it per candidate
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return ModeChoice("sequential", f"auto: timing the engines raised ({type(exc).__name__}: "
+                                        f"{first_line[:160]}); running sequentially", cap), sequential
     probe = {"vectorized_step": vec_s, "sequential_steps": seq_s}
     steps = PROBE_SPAN * (k + 1)                              # k stacked candidates, then one sequential
     if vec_s <= seq_s:

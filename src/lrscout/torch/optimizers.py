@@ -58,6 +58,11 @@ class OptimizerSpec:
     def from_user(cls, optimizer: Any, optimizer_kwargs: Mapping[str, Any] | None, user_model: torch.nn.Module,
                   working: torch.nn.Module) -> "OptimizerSpec":
         kwargs = dict(optimizer_kwargs or {})
+        opt_type = optimizer if isinstance(optimizer, type) else type(optimizer)
+        if isinstance(opt_type, type) and issubclass(opt_type, torch.optim.LBFGS):
+            raise InvalidConfigError("LBFGS steps with a closure that re-evaluates the loss several times per step; "
+                                     "lrscout steps once per batch without one, so it cannot sweep LBFGS (its "
+                                     "line search chooses the step size anyway). Sweep SGD, Adam or AdamW instead")
         if isinstance(optimizer, torch.optim.Optimizer):
             if kwargs:
                 raise InvalidConfigError("optimizer_kwargs go with an optimizer class, not an optimizer instance")
@@ -140,7 +145,8 @@ def _rebuild_factory(optimizer: torch.optim.Optimizer, user_model: torch.nn.Modu
                                      "model.parameters()")
         groups.append(([names[id(p)] for p in group["params"]],
                        {k: v for k, v in group.items() if k != "params"}))
-    lrs = [float(h["lr"]) for _, h in groups]
+    # a scheduler keeps each group's base rate as "initial_lr": a warm-up may have set "lr" to 0 for now
+    lrs = [float(h.get("initial_lr", h["lr"])) for _, h in groups]
     reference = max(lrs)
     if reference <= 0:
         raise InvalidConfigError(f"every parameter group of the optimizer has lr 0 ({lrs}); nothing would train")

@@ -55,6 +55,10 @@ def vectorizable(bench: Workbench) -> StackedOptimizer | str:
         if isinstance(getattr(module, "running_mean", None), torch.Tensor):
             return (f"{type(module).__name__} layer {name!r} updates its running statistics in place in "
                     "training mode, which vmap cannot batch")
+    shared = len(list(bench.model.named_parameters(remove_duplicate=False))) - len(list(bench.model.parameters()))
+    if shared:
+        return (f"the model ties {shared} parameter(s) to another layer's (shared weights), which the stacked "
+                "update rules do not follow")
     rule = stacked_rule(bench)
     if isinstance(rule, str):
         return rule

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .._validation import positive_int
-from ..errors import InvalidConfigError, LrscoutError
+from ..errors import DataError, InvalidConfigError, LrscoutError
 from .data import BatchSource, batch_size_of
 from .objective import Objective
 from .optimizers import OptimizerSpec
@@ -57,6 +57,10 @@ class Workbench:
             raise InvalidConfigError("train_data is required: a DataLoader, an iterable of batches or "
                                      "(inputs, targets) tensors")
         user_model = resolve_model(model)
+        if any(p.is_meta for p in user_model.parameters()):
+            raise InvalidConfigError(f"the model ({type(user_model).__name__}) has parameters on the meta device, "
+                                     "which hold no values to train: materialise it first (model.to_empty(device=...) "
+                                     "and initialise it) or pass a factory that builds it")
         self.options = TrainOptions.resolve(user_model, device=device, dtype=dtype, amp=amp,
                                             accumulation_steps=accumulation_steps, num_threads=num_threads)
         if not any(p.requires_grad for p in user_model.parameters()):
@@ -114,6 +118,11 @@ class Workbench:
         if not loss.requires_grad:
             raise InvalidConfigError(f"the {self.objective.source}'s result does not depend on the model's "
                                      "parameters (computed under torch.no_grad, or detached?)")
+        if not bool(torch.isfinite(loss.detach()).all()):
+            # before any update no learning rate is to blame: every candidate would read as diverged
+            raise DataError(f"the loss on the first training batch is {float(loss.detach()):g} at the starting "
+                            "weights, before any step: check the data (NaN/inf inputs or targets) and the model's "
+                            "initialisation")
         self.reset()
 
     def val_loss(self, losses_of: Callable[[Any], torch.Tensor], limit: int | None = None) -> torch.Tensor | None:
