@@ -30,7 +30,7 @@ import torch
 
 from . import hindsight, report
 from .evaluation import SEEDS, Evaluations
-from .finders import FINDERS, FinderRun, run_finder
+from .finders import FINDERS, REFERENCES, FinderRun, run_finder
 from .hindsight import Reference
 from .metrics import Summary, TaskRow, summarize, task_rows
 from .pool import MAX_WORKERS, run_jobs, single_threaded
@@ -40,9 +40,9 @@ DEFAULT_OUT = Path(__file__).parent / "out"
 TOOLS = ("lrscout", "torch", "pytorch-lightning", "torch-lr-finder", "fastai", "optuna", "scikit-learn")
 
 
-def _names(text: str | None, known: Sequence[str], what: str) -> list[str]:
+def _names(text: str | None, known: Sequence[str], what: str, default: Sequence[str] | None = None) -> list[str]:
     if text is None:
-        return list(known)
+        return list(known if default is None else default)
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in known]
     if unknown or not names:
@@ -53,7 +53,8 @@ def _names(text: str | None, known: Sequence[str], what: str) -> list[str]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", help=f"comma-separated subset of: {', '.join(TASK_NAMES)}")
-    parser.add_argument("--finders", help=f"comma-separated subset of: {', '.join(FINDERS)}")
+    parser.add_argument("--finders", help=f"comma-separated subset of: {', '.join(FINDERS)} (default: all but "
+                                          f"{', '.join(REFERENCES)}, a reference that trains every grid rate)")
     parser.add_argument("--seeds", type=int, default=3, help="finder seeds 0..N-1 (default 3)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.json/.md go")
     parser.add_argument("--workers", type=int, default=MAX_WORKERS, help="worker processes (1 or 2; default 2)")
@@ -61,7 +62,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="retrain the hindsight grids of the chosen tasks and update hindsight.json")
     args = parser.parse_args(argv)
     args.tasks = _names(args.tasks, TASK_NAMES, "task(s)")
-    args.finders = _names(args.finders, list(FINDERS), "finder(s)")
+    args.finders = _names(args.finders, list(FINDERS), "finder(s)", [f for f in FINDERS if f not in REFERENCES])
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     return args

@@ -196,6 +196,22 @@ def optuna(task: Task, model: nn.Module, seed: int) -> Found:
     return Found(study.best_params["lr"], steps, {"trials": trials})
 
 
+def inner_oracle(task: Task, model: nn.Module, seed: int) -> Found:
+    """A reference, not a tool: every rate of the hindsight grid trained for the full budget on
+    the fit split, the pick the best inner-validation loss. It is what a finder that judges on
+    the inner split could pick at best, so its regret is the part of any such finder's regret
+    that comes from the split, not from the finder's rule."""
+    fit, inner = task.inner_split()
+    steps = 0
+    scored = []
+    for lr in task.grid():
+        outcome = train_run(task, lr, seed, train=fit, val=inner)
+        steps += outcome.steps
+        if not outcome.diverged:
+            scored.append((outcome.final_val, lr))
+    return Found(min(scored)[1] if scored else None, steps, {"inner_val": [(lr, v) for v, lr in sorted(scored)]})
+
+
 def default(task: Task, model: nn.Module, seed: int) -> Found:
     """The optimizer's common default: no search."""
     return Found(task.default_lr, 0)
@@ -212,8 +228,10 @@ FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "fastai": fastai,
     "optuna": optuna,
     "default": default,
+    "inner-oracle": inner_oracle,
 }
 RANGE_TESTS = ("lightning", "torch-lr-finder", "fastai")     # the peers' range tests, for the cost ratio
+REFERENCES = ("inner-oracle",)      # not tools: run only when named (it trains the whole grid per seed)
 
 
 def import_tools() -> dict[str, str]:
