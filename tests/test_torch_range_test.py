@@ -145,3 +145,10 @@ def test_sweep_checks_its_range_test_options_before_training(range_test, message
         lt.sweep(mlp(), torch.optim.SGD, cross_entropy, (X, Y), lrs=[0.1], steps=3, range_test=range_test,
                  on_batch=trained.append)
     assert trained == []
+
+
+def test_a_loss_that_goes_negative_says_the_early_stop_was_off():
+    X, Y = classification()
+    test = lt.range_test(mlp(), torch.optim.SGD, lambda out, y: cross_entropy(out, y) - 5.0, (X, Y),
+                         batch_size=32, steps=30)
+    assert not test.stopped_early and "early stop" in test.reasons["stop"] and "positive" in test.reasons["stop"]

@@ -69,6 +69,11 @@ def run_range_test(bench: Workbench, options: RangeOptions = RangeOptions()) -> 
     suggestions, reasons = suggest(np.array(record.lrs), losses, smoothed, stopped)
     if record.error is not None:
         reasons["error"] = f"training raised at step {len(record.losses)}: {record.error}"
+    finite = smoothed[np.isfinite(smoothed)]
+    if not stopped and finite.size and float(finite.min()) <= 0:
+        reasons["stop"] = (f"the early stop ({options.stop_factor:g}x the best smoothed loss) was off: the loss "
+                           "went to zero or below, where a multiple of it means nothing; shift the loss to stay "
+                           "positive for the stop and the suggestions to read it")
     return RangeTest(lrs=np.array(record.lrs), losses=losses, smoothed=smoothed, suggestions=suggestions,
                      reasons=reasons, stopped_early=stopped)
 
