@@ -16,9 +16,9 @@ How a curve is read (``read_curve``), in order; the first rule that fires decide
    the residual's lag-1 autocorrelation are measured from what white noise alone would leave
    around that trend (a narrow trend follows part of the noise, so the raw residual is smaller
    and alternates: see ``_residual_share`` and ``_beyond_white``). Mini-batch noise then
-   leaves an autocorrelation near 0 and steps that flip direction about 2/3 of the
-   time, at every window length; a saw-tooth (too high a rate overshooting back and forth) has autocorrelation near -1
-   and flips almost every step. The curve is ``oscillating`` when the autocorrelation is at or
+   leaves an autocorrelation near 0 and steps that flip direction about 2/3 of the time, at
+   every window length; a saw-tooth (too high a rate overshooting back and forth) has
+   autocorrelation near -1 and flips almost every step. The curve is ``oscillating`` when the autocorrelation is at or
    below ``sawtooth_autocorr``, the flip rate at or above ``sawtooth_alternation`` and the
    residual's rms at least ``sawtooth_amplitude`` of the loss level. When the problem reports
    the cosine between consecutive parameter updates, a median at or below ``zigzag_cosine``
@@ -59,6 +59,11 @@ def smoothing_window(n: int) -> int:
     return w if w % 2 else w + 1
 
 
+def _triangle(half: int) -> np.ndarray:
+    """The triangular kernel 1, 2, ..., half + 1, ..., 2, 1 (unnormalised)."""
+    return np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
+
+
 def trend(values: np.ndarray, *, centred_ends: bool = True) -> np.ndarray:
     """Triangular moving average, about a tenth of the curve wide.
 
@@ -74,14 +79,14 @@ def trend(values: np.ndarray, *, centred_ends: bool = True) -> np.ndarray:
     if n < 3:
         return values.copy()
     half = smoothing_window(n) // 2
-    kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
+    kernel = _triangle(half)
     if not centred_ends:
         padded = np.concatenate([np.zeros(half), values, np.zeros(half)])
         weight = np.concatenate([np.zeros(half), np.ones(n), np.zeros(half)])
         return np.convolve(padded, kernel, mode="valid") / np.convolve(weight, kernel, mode="valid")
     out = np.convolve(values, kernel, mode="same") / kernel.sum()
     for i in range(half):            # the ends: symmetric windows of half-width i
-        small = np.concatenate([np.arange(1, i + 2), np.arange(i, 0, -1)]).astype(np.float64)
+        small = _triangle(i)
         out[i] = float(np.dot(values[:2 * i + 1], small) / small.sum())
         out[n - 1 - i] = float(np.dot(values[n - 1 - 2 * i:], small) / small.sum())
     return out
@@ -128,8 +133,7 @@ def _blocks(level: np.ndarray) -> tuple[np.ndarray, int]:
 def _residual_filter(n: int) -> np.ndarray:
     """The filter that turns a curve into its residual around the trend: identity minus kernel."""
     half = smoothing_window(n) // 2
-    kernel = np.concatenate([np.arange(1, half + 2), np.arange(half, 0, -1)]).astype(np.float64)
-    kernel /= kernel.sum()
+    kernel = _triangle(half) / _triangle(half).sum()
     return np.eye(1, kernel.size, half).ravel() - kernel
 
 
@@ -137,8 +141,8 @@ def _beyond_white(autocorr: float, n: int) -> float:
     """Lag-1 autocorrelation of the residual, measured from what white noise alone gives.
 
     Subtracting a trend that follows part of the noise makes even white noise's residual
-    alternate: its lag-1 autocorrelation is -0.67 around the 3-step trend of a short curve and
-    -0.1 around an 11-step one. Rescaling that value to 0 (and -1 to -1) lets one threshold
+    alternate: its lag-1 autocorrelation is -0.67 around the 3-step trend of a 30-step curve
+    and -0.22 around the 11-step trend of a 100-step one. Rescaling that value to 0 (and -1 to -1) lets one threshold
     tell a saw-tooth from batch noise at every window length.
     """
     if n < 3:
