@@ -34,7 +34,8 @@ try:
     error = None
 except Exception as exc:
     error = type(exc).__name__
-print(json.dumps({"rank": rank, "result": result.to_dict(), "error": error}))
+print(json.dumps({"rank": rank, "result": result.to_dict(), "error": error}), flush=True)
+dist.barrier()                 # leave together: a rank tearing gloo down while the other still talks can abort
 dist.destroy_process_group()
 """
 
