@@ -133,7 +133,8 @@ def _blocks(level: np.ndarray) -> tuple[np.ndarray, int]:
 def _residual_filter(n: int) -> np.ndarray:
     """The filter that turns a curve into its residual around the trend: identity minus kernel."""
     half = smoothing_window(n) // 2
-    kernel = _triangle(half) / _triangle(half).sum()
+    kernel = _triangle(half)
+    kernel /= kernel.sum()
     return np.eye(1, kernel.size, half).ravel() - kernel
 
 
@@ -374,7 +375,7 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
        rate's progress is stalled, not slow: up to the fastest rate, a larger step makes more
        progress, so less progress at a larger rate means the step is too large (momentum and
        adaptive optimizers thrown out of their basin settle on a noisy plateau instead of
-       exploding). It is ``unstable``.
+       exploding). A curve read flat above a good rate is noisy, not slow. Both are ``unstable``.
     2. A good curve that made less than ``slow_fraction`` of the best good curve's progress is
        ``too_slow``.
     """
@@ -388,7 +389,7 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
             if v.kind is VerdictKind.GOOD and v.evidence is not None and math.isfinite(v.evidence.progress)]
     if not good:
         return verdicts
-    _mark_stalled(traces, verdicts, good, thresholds)
+    _mark_too_high(traces, verdicts, good, thresholds)
     good = [(i, p) for i, p in good if verdicts[i].kind is VerdictKind.GOOD]
     best_i, best_progress = max(good, key=lambda item: (item[1], traces[item[0]].lr))
     if best_progress <= 0:
@@ -406,46 +407,31 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
     return verdicts
 
 
-def _mark_stalled(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]],
-                  thresholds: Thresholds) -> None:
-    """Re-read stable curves that stand above a smaller, clearly better good rate as ``unstable``."""
+def _mark_too_high(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]],
+                   thresholds: Thresholds) -> None:
+    """Re-read stable curves above a smaller good rate as ``unstable`` when they cannot be right.
+
+    Up to the fastest rate a larger step makes more progress, so a larger rate is too high,
+    not too slow, when it made less than ``stalled_fraction`` of the best smaller good rate's
+    progress (stalled), or when its curve reads flat at all: its fall did not stand out from its
+    own step-to-step noise, which the larger step made, while the smaller rate's did (noisy).
+    """
     for i, verdict in enumerate(verdicts):
         ev = verdict.evidence
         if not verdict.kind.is_stable or ev is None or not math.isfinite(ev.progress):
             continue
-        below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr
-                 and p * thresholds.stalled_fraction > max(ev.progress, 0.0)]
+        below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr]
         if not below:
-            if verdict.kind is VerdictKind.TOO_SLOW:
-                _mark_noisy(traces, verdicts, good, i)
             continue
         j, p = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
-        verdicts[i] = Verdict(
-            VerdictKind.UNSTABLE,
-            f"stalled: it {'fell' if ev.relative_decrease >= 0 else 'rose'} "
-            f"{_pct(abs(ev.relative_decrease))} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while "
-            f"the smaller lr {traces[j].lr:.3g} falls {_pct(verdicts[j].evidence.relative_decrease)}: "
-            "the step is too large, not too small",
-            ev,
-        )
-
-
-def _mark_noisy(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]], i: int) -> None:
-    """A ``too_slow`` curve above a good rate is noisy, not slow: ``unstable``.
-
-    Up to the fastest rate a larger step makes more progress, so a larger rate whose curve
-    reads flat has not become slower: its fall did not stand out from its own step-to-step
-    noise, which the larger step made, while the smaller rate's did.
-    """
-    ev = verdicts[i].evidence
-    below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr]
-    if not below:
-        return
-    j, _ = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
-    verdicts[i] = Verdict(
-        VerdictKind.UNSTABLE,
-        f"noisy, not slow: it {'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}, "
-        f"within its own step-to-step noise ({_pct(ev.noise)}), while the smaller lr {traces[j].lr:.3g} falls "
-        f"{_pct(verdicts[j].evidence.relative_decrease)} clearly: the step is too large, not too small",
-        ev,
-    )
+        moved = f"{'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}"
+        smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(verdicts[j].evidence.relative_decrease)}"
+        if p * thresholds.stalled_fraction > max(ev.progress, 0.0):
+            reason = (f"stalled: it {moved} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while {smaller}: "
+                      "the step is too large, not too small")
+        elif verdict.kind is VerdictKind.TOO_SLOW:
+            reason = (f"noisy, not slow: it {moved}, within its own step-to-step noise ({_pct(ev.noise)}), while "
+                      f"{smaller} clearly: the step is too large, not too small")
+        else:
+            continue
+        verdicts[i] = Verdict(VerdictKind.UNSTABLE, reason, ev)

@@ -35,6 +35,15 @@ def _finite_val(c: Candidate) -> float | None:
     return v if v is not None and math.isfinite(v) else None
 
 
+def _near_best(with_val: Sequence[tuple[Candidate, float]],
+               margin: float) -> tuple[Candidate, float, float, Candidate]:
+    """The best validation loss (its candidate, its value), the tolerance ``margin`` allows
+    around it, and the largest rate whose validation loss is within that tolerance."""
+    best_c, best_v = min(with_val, key=lambda cv: (cv[1], -cv[0].lr))
+    tolerance = margin * max(abs(best_v), 1e-12)
+    return best_c, best_v, tolerance, max((c for c, v in with_val if v <= best_v + tolerance), key=lambda c: c.lr)
+
+
 def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     """The largest stable, mostly monotonic learning rate, re-checked on validation loss."""
     # at one rate read twice, a too-high reading comes first, so the rate is not trusted
@@ -66,9 +75,7 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     with_val = [(c, _finite_val(c)) for c in eligible]
     with_val = [(c, v) for c, v in with_val if v is not None]
     if largest.val_loss == math.inf and with_val:   # it blew up on validation: the worst, not unknown
-        best_c, best_v = min(with_val, key=lambda cv: (cv[1], -cv[0].lr))
-        tolerance = thresholds.val_margin * max(abs(best_v), 1e-12)
-        chosen = max((c for c, v in with_val if v <= best_v + tolerance), key=lambda c: c.lr)
+        best_c, best_v, _, chosen = _near_best(with_val, thresholds.val_margin)
         reasons.append(f"validation re-check: {_lr(largest.lr)} has an infinite validation loss; chose "
                        f"{_lr(chosen.lr)}, the largest good rate within {100 * thresholds.val_margin:.0f}% of the "
                        f"best ({best_v:.4g} at {_lr(best_c.lr)})")
@@ -81,11 +88,10 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
         else:
             reasons.append("no validation data: chosen on training curves alone")
     elif len(with_val) > 1:
-        best_c, best_v = min(with_val, key=lambda cv: (cv[1], -cv[0].lr))
-        tolerance = thresholds.val_margin * max(abs(best_v), 1e-12)
+        best_c, best_v, tolerance, near_best = _near_best(with_val, thresholds.val_margin)
         largest_v = _finite_val(largest)
         if largest_v is not None and largest_v > best_v + tolerance:
-            chosen = max((c for c, v in with_val if v <= best_v + tolerance), key=lambda c: c.lr)
+            chosen = near_best
             worse = (largest_v - best_v) / max(abs(best_v), 1e-12)
             reasons.append(
                 f"validation re-check: {_lr(largest.lr)} has validation loss {largest_v:.4g}, "

@@ -58,8 +58,7 @@ class OptimizerSpec:
     def from_user(cls, optimizer: Any, optimizer_kwargs: Mapping[str, Any] | None, user_model: torch.nn.Module,
                   working: torch.nn.Module) -> "OptimizerSpec":
         kwargs = dict(optimizer_kwargs or {})
-        opt_type = optimizer if isinstance(optimizer, type) else type(optimizer)
-        if isinstance(opt_type, type) and issubclass(opt_type, torch.optim.LBFGS):
+        if issubclass(optimizer if isinstance(optimizer, type) else type(optimizer), torch.optim.LBFGS):
             raise InvalidConfigError("LBFGS steps with a closure that re-evaluates the loss several times per step; "
                                      "lrscout steps once per batch without one, so it cannot sweep LBFGS (its "
                                      "line search chooses the step size anyway). Sweep SGD, Adam or AdamW instead")
