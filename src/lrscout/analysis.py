@@ -287,7 +287,27 @@ def read_curve(
     *,
     update_cosine: Sequence[float] | np.ndarray | None = None,
 ) -> Verdict:
-    """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data."""
+    """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data.
+
+    The rules, in the order they are tried, are the module's (``lrscout.analysis``); every
+    number they compare against is a field of ``thresholds``. ``update_cosine`` is the cosine
+    between consecutive parameter updates, when the problem reports it (the zigzag rule).
+
+    Examples:
+        >>> import numpy as np
+        >>> from lrscout import read_curve
+        >>> t = np.arange(100)
+        >>> read_curve(np.exp(-0.05 * t)).reason
+        'falls 99% in 100 steps, 100% of its movement downward'
+        >>> read_curve(1.0 - 0.0001 * t).reason
+        'almost flat: the loss fell only 1% in 100 steps'
+        >>> read_curve(np.exp(-0.01 * t) * (1 + 0.1 * (-1.0) ** t)).kind.value
+        'oscillating'
+        >>> read_curve([1.0, 0.8, 0.6, float("nan")]).kind.value
+        'unstable'
+        >>> read_curve([1.0, 2.0, 5.0, 20.0, 80.0]).reason
+        'the loss exploded to 80x its start'
+    """
     t = thresholds
     x = np.asarray(losses, dtype=np.float64).ravel()
     cos = None if update_cosine is None else np.asarray(update_cosine, dtype=np.float64).ravel()

@@ -216,6 +216,30 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
     """A ``kind`` schedule for a ``total_steps`` run around the sweep's chosen rate, with its reasons.
 
     Pass the sweep's ``problem`` to check the warm-up on it (see the module docstring).
+    ``kind`` is one of ``warmup_cosine``, ``cosine``, ``one_cycle``, ``step``, ``constant``;
+    a sweep that chose no rate raises ``InvalidConfigError`` with its advice.
+
+    Examples:
+        On the quadratic of ``lrscout.sweep``'s example the sweep chose 0.1 and the next
+        larger rate diverged from the start, so nothing asks for a long warm-up: the default,
+        5% of the run, then a cosine decay to 0.
+
+        >>> import lrscout
+        >>> def train(lr, steps):
+        ...     w1 = w2 = 1.0
+        ...     losses = []
+        ...     for _ in range(steps):
+        ...         losses.append((w1 * w1 + 10 * w2 * w2) / 2)
+        ...         w1, w2 = w1 - lr * w1, w2 - lr * 10 * w2
+        ...     return losses
+        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+        >>> rec = lrscout.recommend_schedule(result, total_steps=1000)
+        >>> rec.peak_lr, rec.warmup_steps
+        (0.1, 50)
+        >>> [round(rec.schedule(t), 6) for t in (0, 25, 50, 1000)]
+        [0.0, 0.05, 0.1, 0.0]
+        >>> rec.reasons[0]
+        "peak 0.1: the sweep's chosen rate, the largest stable one"
     """
     if kind not in KINDS:
         raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")

@@ -382,6 +382,8 @@ class Candidate:
 
 
 class DecisionStatus(str, Enum):
+    """Whether a learning rate was chosen."""
+
     CHOSEN = "chosen"
     NO_GOOD_CANDIDATE = "no_good_candidate"
 
@@ -398,6 +400,7 @@ class Decision:
 
     @property
     def chosen(self) -> bool:
+        """Whether a learning rate was chosen (``lr`` is then not ``None``)."""
         return self.status is DecisionStatus.CHOSEN
 
     def to_dict(self) -> dict[str, Any]:
@@ -431,6 +434,8 @@ class FindingKind(str, Enum):
 
 
 class Severity(str, Enum):
+    """How much a finding matters; ``warning`` findings are listed before ``info`` ones."""
+
     INFO = "info"
     WARNING = "warning"
 

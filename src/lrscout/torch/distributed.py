@@ -25,6 +25,7 @@ def active_group() -> bool:
 
 
 def on_rank_zero(fn: Callable[[], T]) -> T:
+    """``fn()`` run on rank 0 only, its result (or failure) returned on every rank (module docstring)."""
     if not active_group():
         return fn()
     payload: tuple[str, object] | None = None

@@ -44,6 +44,8 @@ class FallbackWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ModeChoice:
+    """Which engine a PyTorch sweep ran (``mode``) and why (``reason``); under "auto", the timings that decided."""
+
     mode: str
     reason: str
     chunk_size: int | None = None
