@@ -232,7 +232,8 @@ class NumpyProblem:
                 if t > 0:
                     P = prev[keep]
                     denom = np.linalg.norm(U, axis=1) * np.linalg.norm(P, axis=1)
-                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1), np.nan)
+                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1),
+                                                    np.nan)
                 prev[keep] = U
                 W[keep] += U
             val = np.full(K, np.nan)

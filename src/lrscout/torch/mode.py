@@ -71,7 +71,7 @@ def _probe(vectorized: VectorizedEngine, sequential: SequentialEngine, lr: float
     runs = {"vectorized": lambda n: vectorized.train([lr] * k, n, None),
             "sequential": lambda n: sequential.train([lr], n, None)}
     best = {}
-    for name, run in runs.items():
+    for run in runs.values():
         run(PROBE_WARMUP)
     for rep in range(PROBE_REPEATS):
         for name in (list(runs) if rep % 2 == 0 else list(reversed(runs))):

@@ -98,7 +98,7 @@ class SequentialEngine:
         for lr in lrs:
             start: list[float] = []
 
-            def stop(t: int, loss: float) -> bool:
+            def stop(t: int, loss: float, start: list[float] = start) -> bool:
                 if t == 0:
                     start.append(loss)
                 return pruner is not None and pruner.stop_one(start[0], loss)
