@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..grids import parse_grid
 from ..report.terminal import print_result
 from ..tabular import sweep_table
@@ -32,8 +34,9 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                  "give the interrupted run's --json file"
                                  + (", without --compare-scaling" if compare_scaling else ""))
     table = read_csv(data)
-    options = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid, steps=steps,
-                   batch_size=batch_size, momentum=momentum, seed=seed, executor=runner, max_points=max_points)
+    options: dict[str, Any] = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid,
+                                   steps=steps, batch_size=batch_size, momentum=momentum, seed=seed, executor=runner,
+                                   max_points=max_points)
     comparison = None
     interrupted = False
     with progress(not quiet, f"sweeping {table.name}") as on_batch:
