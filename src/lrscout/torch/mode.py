@@ -70,7 +70,7 @@ def _probe(vectorized: VectorizedEngine, sequential: SequentialEngine, lr: float
     """
     runs = {"vectorized": lambda n: vectorized.train([lr] * k, n, None),
             "sequential": lambda n: sequential.train([lr], n, None)}
-    best = {}
+    best: dict[str, float] = {}
     for run in runs.values():
         run(PROBE_WARMUP)
     for rep in range(PROBE_REPEATS):

@@ -103,7 +103,10 @@ class SequentialEngine:
                     start.append(loss)
                 return pruner is not None and pruner.stop_one(start[0], loss)
 
-            record = self.run(lambda _t, lr=lr: lr, steps, stop)
+            def lr_at(_t: int, lr: float = lr) -> float:
+                return lr
+
+            record = self.run(lr_at, steps, stop)
             val = None
             if record.error is None and not record.stopped:
                 try:

@@ -125,7 +125,7 @@ class VectorizedEngine:
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
         try:
-            out = self._step_fn(*args)
+            out: tuple[Any, ...] = self._step_fn(*args)
         except Exception as exc:
             if not self._compiled:
                 raise
