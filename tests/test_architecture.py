@@ -12,7 +12,7 @@ CORE = ("analysis", "selection", "grids", "planners", "thresholds", "types", "re
 
 
 def test_import_lrscout_loads_no_heavy_library():
-    code = ("import sys, lrscout; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+    code = f"import sys, lrscout; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

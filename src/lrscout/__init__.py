@@ -4,7 +4,7 @@ The core (grids, planners, curve analysis, selection, schedules) needs NumPy onl
 the CLI and framework adapters load their libraries when used.
 """
 
-from ._version import __version__
+from ._version import __version__ as __version__
 from .analysis import read_curve, read_curves
 from .diagnosis import DataStats, DiagnosisThresholds, diagnose
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,

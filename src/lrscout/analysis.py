@@ -445,7 +445,9 @@ def _mark_too_high(traces: Sequence[Trace], verdicts: list[Verdict], good: list[
             continue
         j, p = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
         moved = f"{'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}"
-        smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(verdicts[j].evidence.relative_decrease)}"
+        smaller_ev = verdicts[j].evidence
+        assert smaller_ev is not None   # ``good`` holds read curves only, and a read curve has evidence
+        smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(smaller_ev.relative_decrease)}"
         if p * thresholds.stalled_fraction > max(ev.progress, 0.0):
             reason = (f"stalled: it {moved} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while {smaller}: "
                       "the step is too large, not too small")

@@ -260,7 +260,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
     warmup = 0
     check = None
     if kind == "warmup_cosine":
-        if early is not None:
+        if early is not None and nxt is not None:   # (an early reading implies a next rate)
             warmup, later = early
             numbers.update(next_lr=nxt.lr, measured_warmup=float(warmup))
             reasons.append(f"warm-up {warmup} steps: the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} "
@@ -278,7 +278,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
                            f"the run): {why}, so nothing measured asks for a longer one")
         reasons.append(f"then a cosine decay from {peak:.3g} to 0 at step {total_steps}, so late training "
                        "fine-tunes with small steps")
-        if early is not None and problem is not None:
+        if early is not None and nxt is not None and problem is not None:
             if _supports_schedule(problem):
                 check = check_warmup(problem, nxt, warmup, result)   # the warm-up recommended, capped or not
                 reasons.append(check.reason)
@@ -313,7 +313,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
         reasons.append(f"divided by 10 every {math.ceil(total_steps / STEP_DROPS)} steps (every third of the run)")
     else:
         reasons.append("held for the whole run: no decay, so late training keeps the same step size")
-    if kind != "warmup_cosine" and early is not None:
+    if kind != "warmup_cosine" and early is not None and nxt is not None:
         reasons.append(f"the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} only before step {early[0]}: "
                        f"kind='warmup_cosine' would add a {early[0]}-step warm-up")
 

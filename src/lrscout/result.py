@@ -25,8 +25,9 @@ class SweepResult:
     """Candidates sorted by learning rate, the decision with its reasons, and how it was run.
 
     ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.diagnosis``);
-    ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
-    values; ``rounds`` lists the learning rates each planner round asked for, in order.
+    ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model,
+    steps, batch size, seed, ...) as plain JSON values; ``rounds`` lists the learning rates each planner round
+    asked for, in order.
     """
 
     candidates: tuple[Candidate, ...]

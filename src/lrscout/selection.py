@@ -95,13 +95,12 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     if boundary is not None:
         above = ordered[boundary]
         reasons.append(f"the next larger, {_lr(above.lr)}, is {above.kind.value}: {above.verdict.reason}")
-    if ignored:
-        reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
-                       + f" (above the {ordered[boundary].kind.value} {_lr(ordered[boundary].lr)})")
+        if ignored:
+            reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
+                           + f" (above the {above.kind.value} {_lr(above.lr)})")
 
     chosen = largest
-    with_val = [(c, _finite_val(c)) for c in eligible]
-    with_val = [(c, v) for c, v in with_val if v is not None]
+    with_val = [(c, v) for c in eligible if (v := _finite_val(c)) is not None]
     if largest.val_loss == math.inf and with_val:   # it blew up on validation: the worst, not unknown
         best_c, best_v, _, chosen = _near_best(with_val, thresholds.val_margin)
         reasons.append(f"validation re-check: {_lr(largest.lr)} has an infinite validation loss; chose "

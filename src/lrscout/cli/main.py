@@ -34,13 +34,16 @@ def cli() -> None:
 @click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
               help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
 @click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
-@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Heavy-ball momentum.")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="Heavy-ball momentum.")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
               help="Feature scaling, fitted on the training split.")
 @click.option("--compare-scaling", is_flag=True,
               help="Sweep raw and scaled features (--scale, or standard) and report the better range.")
-@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9), help="Share of rows held out.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the split and batch order.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9),
+              help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed for the split and batch order.")
 @click.option("--json", "json_path", default=None,
               help="Write the full results as JSON here; '-' prints them to stdout, and nothing else there.")
 @click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
@@ -60,7 +63,8 @@ def cli() -> None:
 @click.option("--ray-address", default=None, metavar="HOST:PORT",
               help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
 @click.option("--resume", is_flag=True,
-              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates are not rerun.")
+              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates "
+                   "are not rerun.")
 @click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
               help="Keep at most N points per curve in the results (block means; first and last step exact). "
                    "Verdicts are read from every step first; the journal keeps every step.")
@@ -99,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lrscout"
+        ctx = getattr(exc, "ctx", None)   # a UsageError knows its command; other ClickExceptions do not
+        command = ctx.command_path if ctx else "lrscout"
         click.echo(f"lrscout: error: {exc.format_message()} (see '{command} --help')", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Abort:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..grids import parse_grid
 from ..report.terminal import print_result
 from ..tabular import sweep_table
@@ -24,15 +26,17 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     check_outputs(json_path, plot_path, report_path, tensorboard_dir, mlflow)
     grid = parse_grid(lrs) if lrs is not None else None
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)  # bad combinations fail before any work
+    # bad combinations fail before any work
+    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)
     journal = journal_path(json_path) if json_path and not json_to_stdout(json_path) and not compare_scaling else None
     if resume and journal is None:
-        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): give "
-                                 "the interrupted run's --json file"
+        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): "
+                                 "give the interrupted run's --json file"
                                  + (", without --compare-scaling" if compare_scaling else ""))
     table = read_csv(data)
-    options = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid, steps=steps,
-                   batch_size=batch_size, momentum=momentum, seed=seed, executor=runner, max_points=max_points)
+    options: dict[str, Any] = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid,
+                                   steps=steps, batch_size=batch_size, momentum=momentum, seed=seed, executor=runner,
+                                   max_points=max_points)
     comparison = None
     interrupted = False
     with progress(not quiet, f"sweeping {table.name}") as on_batch:

@@ -42,6 +42,7 @@ class CallableProblem:
             raise InvalidConfigError(f"train_fn must be callable as train_fn(lr, steps), got {train_fn!r}")
         self.train_fn = train_fn
         self.name = name or getattr(train_fn, "__name__", type(train_fn).__name__)
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(train_fn).parameters
         except (TypeError, ValueError):

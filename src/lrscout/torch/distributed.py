@@ -13,7 +13,7 @@ device first (``torch.cuda.set_device``), as ``broadcast_object_list`` requires.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import torch.distributed as dist
 
@@ -37,14 +37,14 @@ def on_rank_zero(fn: Callable[[], T]) -> T:
             error = exc
             # exceptions do not always unpickle (custom __init__): send their type and message
             payload = ("error", f"{type(exc).__name__}: {exc}")
-    box = [payload]
+    box: list[Any] = [payload]   # what rank 0 sent, unpickled
     dist.broadcast_object_list(box, src=0)
     kind, value = box[0]
     if error is not None:
         raise error
     if kind == "error":
         raise RuntimeError(f"lrscout: the search failed on rank 0, so no rank has a result ({value})")
-    return value  # type: ignore[return-value]
+    return value
 
 
 __all__ = ["active_group", "on_rank_zero"]
