@@ -19,7 +19,7 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
     (1e-4, 3e-4, 1e-3, ...); ``per_decade=N`` gives N evenly log-spaced points per decade.
     """
     for name, value in (("start", start), ("stop", stop)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise InvalidGridError(f"log_grid: {name} must be a positive finite number, got {value!r}")
     if stop < start:
         raise InvalidGridError(f"log_grid: stop ({stop:g}) must not be below start ({start:g})")
@@ -51,6 +51,8 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
 def check_grid(lrs: Iterable[float], *, where: str = "learning rates") -> tuple[float, ...]:
     """Validate a hand-written grid and return it sorted; the message names the bad value."""
     try:
+        if isinstance(lrs, (str, bytes)):   # a string iterates over its characters
+            raise TypeError
         values = list(lrs)
     except TypeError as exc:
         raise InvalidGridError(f"{where}: expected a list of numbers, got {lrs!r}") from exc

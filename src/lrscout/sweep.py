@@ -10,11 +10,12 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from ._validation import positive_int
+from ._validation import Flag, Function, InstanceOf, Int, Optional, PathArg, checked
 from ._version import __version__
 from .analysis import read_curves
 from .diagnosis import DataStats, data_stats_of, diagnose
 from .errors import InvalidConfigError
+from .grids import check_grid
 from .planners import AdaptivePlanner, FixedGrid, Planner
 from .problem import DivergencePruner, Problem
 from .result import SweepResult
@@ -46,6 +47,10 @@ class SweepInterrupted(KeyboardInterrupt):
         self.result = result
 
 
+@checked(steps=Int(1), thresholds=InstanceOf(lambda: (Thresholds,), "a lrscout.Thresholds"), prune=Flag(),
+         on_batch=Optional(Function("a function taking a lrscout.BatchDone")),
+         config=Optional(InstanceOf(lambda: (Mapping,), "a mapping of plain JSON values")),
+         workers=Optional(Int(1)), journal=Optional(PathArg()), resume=Flag(), max_points=Optional(Int(3)))
 def sweep(
     problem: Problem,
     lrs: Sequence[float] | None = None,
@@ -81,21 +86,24 @@ def sweep(
     first, so they are the same with or without it; the journal keeps every step, so a
     resumed sweep reads them again at full resolution.
     """
-    if not hasattr(problem, "train"):
-        raise InvalidConfigError(f"problem must have a train(lrs, steps) method, got {type(problem).__name__}; "
-                                 "wrap a function with lrscout.CallableProblem")
+    if isinstance(problem, type) or not callable(getattr(problem, "train", None)) \
+            or not callable(getattr(problem, "describe", None)):
+        given = f"the class {problem.__name__} itself" if isinstance(problem, type) else f"{problem!r:.80}"
+        raise InvalidConfigError(f"problem must be a problem instance with train(lrs, steps) and describe() methods "
+                                 f"(e.g. lrscout.NumpyProblem(...)), got {given}; wrap a training function with "
+                                 "lrscout.CallableProblem")
     if lrs is not None and planner is not None:
         raise InvalidConfigError("give lrs or planner, not both")
+    if planner is not None and (isinstance(planner, type) or not callable(getattr(planner, "ask", None))
+                                or not callable(getattr(planner, "tell", None))):
+        raise InvalidConfigError(f"planner must be a planner instance with ask() and tell(candidates) methods (e.g. "
+                                 f"lrscout.AdaptivePlanner()), got {planner!r:.80}")
     if runner is not None and executor is not None:
         raise InvalidConfigError("give executor or runner, not both (runner= is the older name for executor=)")
-    if not isinstance(thresholds, Thresholds):
-        raise InvalidConfigError(f"thresholds must be a lrscout.Thresholds, got {type(thresholds).__name__}")
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
-    steps = positive_int("steps", steps)
-    if max_points is not None:
-        max_points = positive_int("max_points", max_points, minimum=3)
-    plan: Planner = planner if planner is not None else (FixedGrid(lrs) if lrs is not None else AdaptivePlanner())
+    plan: Planner = planner if planner is not None else (
+        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else AdaptivePlanner())
     run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
                      workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
