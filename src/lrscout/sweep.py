@@ -6,6 +6,7 @@ and Ctrl-C returns the candidates finished so far instead of discarding them."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
@@ -14,7 +15,7 @@ from ._validation import Flag, Function, InstanceOf, Int, Optional, PathArg, che
 from ._version import __version__
 from .analysis import read_curves
 from .diagnosis import DataStats, data_stats_of, diagnose
-from .errors import InvalidConfigError
+from .errors import DataError, InvalidConfigError
 from .grids import check_grid
 from .planners import AdaptivePlanner, FixedGrid, Planner
 from .problem import DivergencePruner, Problem
@@ -85,6 +86,10 @@ def sweep(
     step would only cost memory. Verdicts, decision and findings are read from every step
     first, so they are the same with or without it; the journal keeps every step, so a
     resumed sweep reads them again at full resolution.
+
+    Every candidate's first loss is taken at the shared starting point, before any update: one
+    that is NaN or inf cannot be the learning rate's doing, so the sweep stops with a
+    ``DataError`` saying so instead of blaming the rate (see ``_check_shared_start``).
     """
     if isinstance(problem, type) or not callable(getattr(problem, "train", None)) \
             or not callable(getattr(problem, "describe", None)):
@@ -140,6 +145,7 @@ def sweep(
                 rounds.append(batch)
                 traces.extend(_train(active, problem, batch, steps, pruner, earlier, finished))
                 in_flight.clear()
+                _check_shared_start(traces)
                 candidates = _read(traces, thresholds)
                 plan.tell(candidates)
                 if on_batch is not None:
@@ -185,6 +191,50 @@ def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: in
         raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
                                  f"{', '.join(f'{lr:g}' for lr in missing)}")
     return [by_lr[lr] for lr in batch]
+
+
+# First losses closer than this (relative) are the same starting point: a trace keeps float32
+# curves, and another engine or device can round the first step differently.
+_SAME_START = 1e-4
+
+
+def _check_shared_start(traces: Sequence[Trace]) -> None:
+    """Stop when a first loss is NaN or inf: it was taken before any update, so no rate caused it.
+
+    Every candidate starts from the same weights on the same first batch (the ``Problem``
+    contract), so its first loss is the same whatever its rate. A non-finite one where other
+    candidates started finite means the data or the loss changed between calls (typically a
+    ``train`` function that is not deterministic); one that is non-finite for every rate means
+    the data or the loss are broken. Either way, extending the grid downward would only repeat it.
+    """
+    firsts = [(t.lr, float(t.train_loss[0])) for t in traces if t.error is None and t.train_loss.size]
+    bad = [(lr, v) for lr, v in firsts if not math.isfinite(v)]
+    if not bad:
+        return
+    good = [(lr, v) for lr, v in firsts if math.isfinite(v)]
+    rates = _listed([lr for lr, _ in bad])
+    values = " or ".join(sorted({str(v) for _, v in bad}))
+    report = "report each step's loss before that step's update"
+    if not good:
+        raise DataError(f"the first loss, before any update, is {values} at every learning rate tried ({rates}): no "
+                        "learning rate can cause that, so the data or the loss function are broken. Check the data "
+                        f"for NaN/inf and the loss for log(0) or division by zero, and {report}.")
+    finite = [v for _, v in good]
+    spread = max(finite) - min(finite) > _SAME_START * max(abs(v) for v in finite)
+    raise DataError(
+        f"the first loss of lr {rates} was {values}, before any update, while lr {good[0][0]:g} started from "
+        f"{good[0][1]:.6g}" + (f" (and the finite first losses differ, from {min(finite):.6g} to {max(finite):.6g})"
+                               if spread else "")
+        + ". Every candidate starts from the same weights on the same first batch, so no learning rate can cause "
+        "that: the data or the loss changed between calls. Make train(lr, steps) start from the same state on every "
+        f"call (seed the model's initialisation and the data order), {report}, and check the data for NaN/inf.")
+
+
+def _listed(lrs: Sequence[float]) -> str:
+    shown = [f"{lr:g}" for lr in lrs[:4]]
+    if len(lrs) > 4:
+        return ", ".join(shown) + f" and {len(lrs) - 4} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _run_info(problem: Problem) -> dict[str, Any]:
