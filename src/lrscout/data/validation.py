@@ -101,8 +101,13 @@ def _check_values(name: str, arr: np.ndarray, *, column_names: Sequence[str] | N
                   row_word: str, limit_rows: int) -> None:
     """Finite, and small enough that squares summed over ``limit_rows`` rows stay finite."""
     matrix = arr if arr.ndim == 2 else arr[:, None]
-    bad = ~np.isfinite(matrix)
-    if bad.any():
+    if not matrix.size:
+        return
+    # column extremes first: no temporary as large as the data unless something is wrong
+    # (a NaN makes its column's max NaN, an inf its max or min infinite)
+    high, low = matrix.max(axis=0), matrix.min(axis=0)
+    if not (np.isfinite(high).all() and np.isfinite(low).all()):
+        bad = ~np.isfinite(matrix)
         j = int(np.flatnonzero(bad.any(axis=0))[0])
         rows = np.flatnonzero(bad[:, j])
         kinds = sorted({"NaN" if math.isnan(v) else "inf" for v in matrix[rows, j]})
@@ -112,10 +117,10 @@ def _check_values(name: str, arr: np.ndarray, *, column_names: Sequence[str] | N
         raise DataError(f"{name} holds {' and '.join(kinds)} in {where}{_rows_text(rows, row_base, row_word)}{more}; "
                         "NaN and inf cannot be trained on: drop or impute those rows")
     limit = magnitude_limit(limit_rows)
-    big = np.abs(matrix) > limit
-    if big.any():
-        j = int(np.flatnonzero(big.any(axis=0))[0])
-        rows = np.flatnonzero(big[:, j])
+    too_large = np.flatnonzero(np.maximum(high, -low) > limit)
+    if too_large.size:
+        j = int(too_large[0])
+        rows = np.flatnonzero(np.abs(matrix[:, j]) > limit)
         worst = float(matrix[rows[np.argmax(np.abs(matrix[rows, j]))], j])
         where = f"{_column_text(j, column_names)}, " if arr.ndim == 2 else ""
         it = "that column" if arr.ndim == 2 else "the target"
