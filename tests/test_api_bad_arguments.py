@@ -218,3 +218,11 @@ def test_a_bad_argument_raises_an_lrscout_error_that_names_it(case, arg, bad, pa
     named = case.named.get(arg, arg)
     a_path_named = isinstance(bad, str) and bad.startswith("<tmp>/") and repr(paths(bad)) in message
     assert named in message or a_path_named, f"{case.entry}({arg}={bad!r:.40}): {message}"
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    result = lrscout.sweep(_problem(), np.array([0.01, 0.1]), steps=np.int64(10), prune=np.bool_(False),
+                           max_points=np.int32(5))
+    assert result.candidate(np.float64(0.1)).lr == 0.1
+    assert lrscout.NumpyProblem(lrscout.LinearRegression(), X, Y, batch_size=np.int64(8),
+                                momentum=np.float32(0.5)).momentum == 0.5

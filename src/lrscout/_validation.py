@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real as RealNumber
 from typing import Any, Callable, TypeVar
 
+import numpy as np
+
 from .errors import InvalidConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,7 +101,7 @@ class Flag(Constraint):
     expected: str = "True or False"
 
     def __call__(self, name: str, value: object) -> bool:
-        if isinstance(value, bool) or type(value).__name__ == "bool_":
+        if isinstance(value, (bool, np.bool_)):
             return bool(value)
         raise self.fail(name, value)
 
