@@ -8,7 +8,7 @@ from ._version import __version__ as __version__
 from .analysis import read_curve, read_curves
 from .diagnosis import DataStats, DiagnosisThresholds, diagnose
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,
-                     LrscoutError, ResultsFileError)
+                     LrscoutError, ResultsFileError, UnknownCandidateError)
 from .grids import check_grid, log_grid
 from .planners import AdaptivePlanner, FixedGrid, Planner
 from .problem import DivergencePruner, Problem
@@ -29,6 +29,7 @@ __all__ = [
     "FixedGrid", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
     "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
-    "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",
+    "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "UnknownCandidateError", "Verdict", "VerdictKind",
+    "check_grid", "choose",
     "log_grid", "read_curve", "read_curves", "sweep",
 ]

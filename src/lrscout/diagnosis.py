@@ -44,6 +44,11 @@ shares with the curve analysis are passed as ``reading``.
   from ``overfit_warning_gap`` on, else info (the validation re-check already chose around it).
 - **Grid edge.** The chosen rate is the largest (or smallest) tried, or no rate was chosen and
   every candidate was too slow (or too high): the grid did not bracket the good range.
+- **Class balance.** From the data, for classifiers: a class that appears in the validation
+  split but never in the training split (the model cannot learn it, so its validation loss
+  says nothing about the rate), a class with fewer than ``rare_class_rows`` training rows (a
+  warning: too few to learn from or to judge a rate by) or under ``rare_class_share`` of them
+  (info: the loss, and so every curve, is mostly the other classes').
 
 Findings come warnings first; each kind appears at most once.
 """
@@ -56,9 +61,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import finite_real, positive_int
+from ._validation import InstanceOf, SequenceOf, checked, finite_real, positive_int
 from .analysis import SAME_CURVE_TOLERANCE, same_curve
-from .errors import DataError, InvalidConfigError
+from .errors import InvalidConfigError
 from .selection import BLIND_DECADES
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
@@ -67,8 +72,8 @@ _TINY = 1e-300
 # Above this many features the eigen-decomposition behind the condition numbers costs more than
 # a sweep; the conditioning is then left unknown (NaN) and only the dynamics can speak.
 _MAX_CONDITION_FEATURES = 2000
-# Eigenvalues below this fraction of the largest are exact flat directions (a constant feature,
-# one-hot columns summing to the intercept): gradient descent never needs to move along them.
+# Eigenvalues of the standardized design's second-moment matrix below this fraction of the
+# largest are exact flat directions (one-hot columns summing to the intercept), at rounding level.
 _FLAT_EIGENVALUE = 1e-12
 
 
@@ -97,6 +102,11 @@ class DiagnosisThresholds:
     - ``overfit_warning_gap``: a validation loss at least this much worse (relative) than the best
       is a warning; a smaller disagreement, which the validation re-check already steers the
       choice around, is noted as info.
+    - ``rare_class_rows``: a class with fewer training rows than this is too rare to learn from
+      or to judge a rate by (10: a mini-batch of 32 then holds one about every few batches at
+      best, and a validation split a row or two).
+    - ``rare_class_share``: a class under this share of the training rows leaves the loss, and
+      every curve, mostly to the other classes (0.01: one row in a hundred).
     """
 
     scaling_condition_gain: float = 30.0
@@ -109,6 +119,8 @@ class DiagnosisThresholds:
     noisy_level: float = 0.5
     min_steps: int = 20
     overfit_warning_gap: float = 0.25
+    rare_class_rows: int = 10
+    rare_class_share: float = 0.01
 
     def __post_init__(self) -> None:
         finite_real("scaling_condition_gain", self.scaling_condition_gain, low=1.0, low_open=True)
@@ -121,6 +133,8 @@ class DiagnosisThresholds:
         finite_real("noisy_level", self.noisy_level, low=0.0, low_open=True)
         positive_int("min_steps", self.min_steps, minimum=4)
         finite_real("overfit_warning_gap", self.overfit_warning_gap, low=0.0)
+        positive_int("rare_class_rows", self.rare_class_rows, minimum=0)
+        finite_real("rare_class_share", self.rare_class_share, low=0.0, high=1.0)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -136,15 +150,18 @@ DEFAULT_DIAGNOSIS_THRESHOLDS = DiagnosisThresholds()
 
 @dataclass(frozen=True)
 class DataStats:
-    """What the training data say about conditioning, and how they are batched.
+    """What the training data say about conditioning, how they are batched, and their classes.
 
     ``condition_raw`` / ``condition_standardized``: the condition number (largest over smallest
     non-flat eigenvalue) of ``[X 1]^T [X 1] / n`` as given, and after standardizing every
-    non-constant feature. ``scale_spread``: largest over smallest feature standard deviation.
-    ``max_offset``: the largest ``|mean| / sd`` of a feature (how far from centred).
-    ``batch_size``: the mini-batch size, ``None`` for full-batch training (no batch noise).
-    Built by ``DataStats.from_features``; ``NumpyProblem.data_stats()`` returns it for its
-    training features.
+    non-constant feature; NaN when it cannot be measured. ``scale_spread``: largest over
+    smallest feature standard deviation (``largest_sd`` / ``smallest_sd``, the two themselves:
+    far from 1 they are far from the intercept's scale). ``max_offset``: the largest ``|mean| / sd`` of a
+    feature (how far from centred). ``batch_size``: the mini-batch size, ``None`` for
+    full-batch training (no batch noise). For classifiers, ``class_counts[c]`` and
+    ``val_class_counts[c]`` are the training and validation rows of class ``c`` (None
+    otherwise), and ``class_names[c]`` its name where the labels had names. Built by
+    ``DataStats.from_features``; ``NumpyProblem.data_stats()`` returns it for its training data.
     """
 
     n_samples: int
@@ -154,53 +171,103 @@ class DataStats:
     scale_spread: float
     max_offset: float
     batch_size: int | None = None
+    smallest_sd: float = math.nan
+    largest_sd: float = math.nan
+    class_counts: tuple[int, ...] | None = None
+    val_class_counts: tuple[int, ...] | None = None
+    class_names: tuple[str, ...] | None = None
 
     @property
     def condition_gain(self) -> float:
-        """How many times better conditioned the standardized design is (NaN when unknown)."""
-        if not (math.isfinite(self.condition_raw) and math.isfinite(self.condition_standardized)):
+        """How many times better conditioned the standardized design is (NaN when unknown; inf when
+        the raw condition number is beyond float64's range)."""
+        if math.isnan(self.condition_raw) or not math.isfinite(self.condition_standardized):
             return math.nan
         return self.condition_raw / self.condition_standardized
 
     @classmethod
-    def from_features(cls, X: Any, *, batch_size: int | None = None) -> "DataStats":
-        """Measure a feature matrix (rows are samples); constant features are left out."""
-        arr = np.asarray(X, dtype=np.float64)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] == 0:
-            raise DataError(f"DataStats needs a 2-D feature matrix with at least 2 rows, got shape {arr.shape}")
-        if not np.isfinite(arr).all():
-            raise DataError("DataStats: the features contain NaN or inf")
+    def from_features(cls, X: Any, *, batch_size: int | None = None,
+                      class_counts: Sequence[int] | np.ndarray | None = None,
+                      val_class_counts: Sequence[int] | np.ndarray | None = None,
+                      class_names: Sequence[str] | None = None) -> "DataStats":
+        """Measure a feature matrix (rows are samples); constant features are left out.
+
+        The features go through ``lrscout.data.validation.check_features``: every value finite
+        and small enough that its square summed over the rows fits float64, so the statistics
+        below are finite.
+        """
+        # the data layer's one array checker (NumPy only); imported here, as the core sits below that layer
+        from .data.validation import check_features
+
+        arr = check_features(X, name="X", min_rows=2)
         if batch_size is not None:
             batch_size = positive_int("batch_size", batch_size)
+        with np.errstate(over="ignore", under="ignore"):   # a spread beyond float64 is inf, and says so
+            return cls._measured(arr, batch_size, class_counts, val_class_counts, class_names)
+
+    @classmethod
+    def _measured(cls, arr: np.ndarray, batch_size: int | None, class_counts: Sequence[int] | np.ndarray | None,
+                  val_class_counts: Sequence[int] | np.ndarray | None,
+                  class_names: Sequence[str] | None) -> "DataStats":
         sd = arr.std(axis=0)
         varying = sd > 0
         kept, sd_kept = arr[:, varying], sd[varying]
         mean = kept.mean(axis=0)
         standardized = (kept - mean) / sd_kept if kept.size else kept
+        condition_raw, condition_standardized = _conditions(mean, sd_kept, standardized)
         return cls(
             n_samples=int(arr.shape[0]),
             n_features=int(arr.shape[1]),
-            condition_raw=_condition(kept),
-            condition_standardized=_condition(standardized),
+            condition_raw=condition_raw,
+            condition_standardized=condition_standardized,
             scale_spread=float(sd_kept.max() / sd_kept.min()) if sd_kept.size else 1.0,
             max_offset=float(np.max(np.abs(mean) / sd_kept)) if sd_kept.size else 0.0,
             batch_size=batch_size,
+            smallest_sd=float(sd_kept.min()) if sd_kept.size else math.nan,
+            largest_sd=float(sd_kept.max()) if sd_kept.size else math.nan,
+            class_counts=None if class_counts is None else tuple(int(n) for n in class_counts),
+            val_class_counts=None if val_class_counts is None else tuple(int(n) for n in val_class_counts),
+            class_names=None if class_names is None else tuple(str(n) for n in class_names),
         )
 
 
-def _condition(X: np.ndarray) -> float:
-    """Condition number of the second-moment matrix of ``[X 1]``, ignoring exactly flat directions."""
-    if X.shape[1] > _MAX_CONDITION_FEATURES:
-        return math.nan
-    design = np.hstack([X, np.ones((X.shape[0], 1))])
-    eig = np.linalg.eigvalsh(design.T @ design / X.shape[0])
-    top = float(eig[-1])
-    if not top > 0:
-        return math.nan
-    live = eig[eig > _FLAT_EIGENVALUE * top]
-    return top / float(live[0])
+def _conditions(mean: np.ndarray, sd: np.ndarray, standardized: np.ndarray) -> tuple[float, float]:
+    """Condition numbers of the second-moment matrix of ``[X 1]``, raw and standardized (NaN when
+    unknown), ignoring exactly flat directions.
+
+    Only the standardized design's second-moment matrix ``G`` is formed: its columns share one
+    scale, so it is well conditioned apart from exactly flat directions (one-hot columns summing
+    to the intercept, a feature that is a sum of others: directions gradient descent never
+    needs to move along), which are its eigenvalues at rounding level and are dropped. The raw
+    design is the standardized one times ``T`` (each column scaled by its standard deviation,
+    its mean added through the intercept), so its singular values are those of ``R T`` with
+    ``G = R^T R``, a small matrix. Forming the raw second-moment matrix itself would square every
+    ratio (a feature far from centred makes it singular to rounding) and could overflow.
+    """
+    n, d = standardized.shape
+    if d > _MAX_CONDITION_FEATURES:
+        return math.nan, math.nan
+    design = np.hstack([standardized, np.ones((n, 1))])
+    with np.errstate(all="ignore"):
+        try:
+            eig, vec = np.linalg.eigh(design.T @ design / n)      # ascending
+        except np.linalg.LinAlgError:   # LAPACK did not converge: leave the conditioning unknown
+            return math.nan, math.nan
+        top = float(eig[-1])
+        if not top > 0:
+            return math.nan, math.nan
+        live = eig > _FLAT_EIGENVALUE * top
+        condition_standardized = top / float(eig[live][0])
+        transform = np.eye(d + 1)
+        transform[:d, :d] = np.diag(sd)
+        transform[d, :d] = mean
+        root = np.sqrt(eig[live])[:, None] * vec[:, live].T       # G restricted to its live directions
+        try:
+            singular = np.linalg.svd(root @ transform, compute_uv=False)
+        except np.linalg.LinAlgError:
+            return math.nan, condition_standardized
+        ratio = float(singular[0] / singular[-1]) if singular[-1] > 0 else math.nan
+    return ratio * ratio, condition_standardized      # inf beyond float64's range: a fact, not a failure
 
 
 def data_stats_of(problem: object) -> DataStats | None:
@@ -209,6 +276,8 @@ def data_stats_of(problem: object) -> DataStats | None:
     return method() if callable(method) else None
 
 
+@checked(candidates=SequenceOf(lambda: (Candidate,), "a sequence of lrscout.Candidate (a result's .candidates)"),
+         decision=InstanceOf(lambda: (Decision,), "a lrscout.Decision (a result's .decision)"))
 def diagnose(
     candidates: Sequence[Candidate],
     decision: Decision,
@@ -240,6 +309,7 @@ def diagnose(
             _overfitting(ordered, decision, thresholds, reading),
             # too-high verdicts on rates that do not move the model say nothing about the grid
             None if misread else _grid_edge(ordered, decision),
+            _class_balance(data_stats, thresholds),
         ]
     findings = [f for f in found if f is not None]
     return tuple(sorted(findings, key=lambda f: f.severity is not Severity.WARNING))
@@ -249,6 +319,15 @@ def diagnose(
 
 def _g(value: float) -> str:
     return f"{value:.3g}"
+
+
+def _times(factor: float) -> str:
+    """``"30x"``, or for a factor past float64's range, say so instead of printing inf."""
+    return f"{_g(factor)}x" if math.isfinite(factor) else "more than 1.8e308 times"
+
+
+def _big(value: float) -> str:
+    return _g(value) if math.isfinite(value) else "beyond 1.8e308"
 
 
 def _finite_prefix(values: np.ndarray) -> np.ndarray:
@@ -298,17 +377,22 @@ def _feature_scaling(candidates: Sequence[Candidate], stats: DataStats | None, t
     zig_evidence = {} if zig is None else {"zigzag_lr": zig[0].lr, "zigzag_cosine": zig[1], "late_fall_z": zig[2]}
     remedy = ("Standardize the features (subtract each one's mean and divide by its standard deviation; "
               "--scale standard, fitted on the training split) and sweep again: scaling changes the good range.")
-    if stats is not None and math.isfinite(stats.condition_gain):
+    if stats is not None and not math.isnan(stats.condition_gain):
         gain = stats.condition_gain
         if gain < t.scaling_condition_gain:
             return None  # the data are well conditioned: a zigzag there is plain overshoot
-        cause = (f"their standard deviations span a factor of {_g(stats.scale_spread)}"
-                 if stats.scale_spread >= math.sqrt(t.scaling_condition_gain)
-                 else f"they are far from centred (a mean up to {_g(stats.max_offset)} standard deviations from 0)")
+        far = math.sqrt(t.scaling_condition_gain)   # a factor that alone squares to the gain threshold
+        if stats.scale_spread >= far:
+            cause = f"their standard deviations span a factor of {_g(stats.scale_spread)}"
+        elif stats.max_offset < far and (stats.largest_sd >= far or stats.smallest_sd <= 1.0 / far):
+            cause = (f"their standard deviations ({_g(stats.smallest_sd)} to {_g(stats.largest_sd)}) are far from 1, "
+                     "the scale of the intercept")
+        else:
+            cause = f"they are far from centred (a mean up to {_g(stats.max_offset)} standard deviations from 0)"
         return Finding(
             FindingKind.FEATURE_SCALING, Severity.WARNING,
             f"badly scaled features: {cause}, so the loss surface is a narrow valley; standardizing them "
-            f"would make it {_g(gain)}x better conditioned (condition number {_g(stats.condition_raw)} -> "
+            f"would make it {_times(gain)} better conditioned (condition number {_big(stats.condition_raw)} -> "
             f"{_g(stats.condition_standardized)}){zig_text}",
             remedy,
             {"condition_gain": gain, "condition_raw": stats.condition_raw,
@@ -574,6 +658,61 @@ def _grid_edge(candidates: Sequence[Candidate], decision: Decision) -> Finding |
         return edge(f"every rate down to {_g(lo)} was too high: the good range lies below the grid",
                     Severity.WARNING, lo / 10**BLIND_DECADES, lo, "downward", "until a rate is stable")
     return None
+
+
+# --- class balance ------------------------------------------------------------------------
+
+def _class_balance(stats: DataStats | None, t: DiagnosisThresholds) -> Finding | None:
+    """Classes the training split lacks, or holds too few of, to learn them or judge a rate by."""
+    if stats is None or stats.class_counts is None:
+        return None
+    train = np.asarray(stats.class_counts, dtype=np.int64)
+    val = np.zeros_like(train) if stats.val_class_counts is None else np.asarray(stats.val_class_counts, np.int64)
+    total = int(train.sum())
+    names = stats.class_names if stats.class_names and len(stats.class_names) == train.size else None
+
+    def label(c: int) -> str:
+        return f"class {names[c]!r}" if names else f"class {c}"
+
+    def listed(classes: np.ndarray) -> str:
+        shown = ", ".join(label(int(c)) for c in classes[:5])
+        return shown + (f" and {classes.size - 5} more" if classes.size > 5 else "")
+
+    unseen = np.flatnonzero((train == 0) & (val > 0))
+    if unseen.size:
+        rows = int(val[unseen].sum())
+        it = "it" if unseen.size == 1 else "them"
+        return Finding(
+            FindingKind.CLASS_BALANCE, Severity.WARNING,
+            f"{listed(unseen)} {'is' if unseen.size == 1 else 'are'} in the validation split ({rows} row"
+            f"{'' if rows == 1 else 's'}) but not in the training split: the model never sees "
+            f"{it}, so the validation loss on {it} says nothing a learning rate can change",
+            "Split so that every class has training rows (a stratified split, e.g. scikit-learn's "
+            "train_test_split(..., stratify=y)), or drop the classes too rare to split.",
+            {"unseen_classes": float(unseen.size), "unseen_val_rows": float(rows), "train_rows": float(total)},
+        )
+    present = np.flatnonzero(train > 0)
+    if present.size == 0 or total == 0:
+        return None
+    share = train / total
+    few = present[train[present] < t.rare_class_rows]
+    rare = few if few.size else present[share[present] < t.rare_class_share]
+    if not rare.size:
+        return None
+    worst = int(rare[np.argmin(train[rare])])
+    it = "it" if rare.size == 1 else "them"
+    counts = "; ".join(f"{label(int(c))} has {int(train[c])} of the {total} training rows ({100 * share[c]:.2g}%)"
+                       for c in rare[:5]) + (f"; and {rare.size - 5} more" if rare.size > 5 else "")
+    why = (f"fewer than {t.rare_class_rows}: too few to learn {it} from or to judge a learning rate by" if few.size
+           else f"under {100 * t.rare_class_share:g}%: the loss, and so every curve, is mostly the other classes'")
+    return Finding(
+        FindingKind.CLASS_BALANCE, Severity.WARNING if few.size else Severity.INFO,
+        f"rare class{'es' if rare.size > 1 else ''}: {counts}, {why}",
+        f"Get more rows of {it}, merge {it} with a related class, or weight the loss by class (class weights or "
+        f"resampling) before trusting the choice for {it}.",
+        {"rare_classes": float(rare.size), "rarest_class": float(worst), "rarest_rows": float(train[worst]),
+         "rarest_share": float(share[worst]), "train_rows": float(total)},
+    )
 
 
 __all__ = ["DEFAULT_DIAGNOSIS_THRESHOLDS", "DataStats", "DiagnosisThresholds", "data_stats_of", "diagnose",

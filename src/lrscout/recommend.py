@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ._validation import finite_real, positive_int
+from ._validation import InstanceOf, checked, finite_real, positive_int
 from .analysis import read_curve
 from .errors import InvalidConfigError
 from .problem import DivergencePruner
@@ -211,6 +211,13 @@ def divergence_point(test: RangeTest) -> float | None:
     return float(test.lrs[-1]) if test.stopped_early else None
 
 
+def _sweep_result_type() -> tuple[type, ...]:
+    from .result import SweepResult   # result imports this module lazily; the type is needed only here
+
+    return (SweepResult,)
+
+
+@checked(result=InstanceOf(_sweep_result_type, "a lrscout.SweepResult (what lrscout.sweep returns)"))
 def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "warmup_cosine", *,
                        problem: Any = None, one_cycle_fraction: float = ONE_CYCLE_FRACTION) -> Recommendation:
     """A ``kind`` schedule for a ``total_steps`` run around the sweep's chosen rate, with its reasons.

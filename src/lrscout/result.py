@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ._validation import Int, Optional, PathArg, Real, checked
 from ._version import __version__
-from .errors import ResultsFileError
+from .errors import ResultsFileError, UnknownCandidateError
 from .thresholds import Thresholds
 from .types import Candidate, Decision, Finding, RangeTest, VerdictKind, as_sentence
 
@@ -58,13 +59,17 @@ class SweepResult:
         """Every learning rate run, ascending."""
         return tuple(c.lr for c in self.candidates)
 
+    @checked(lr=Real(low=0.0, low_open=True))
     def candidate(self, lr: float) -> Candidate:
-        """The candidate run at ``lr`` (relative tolerance 1e-9)."""
+        """The candidate run at ``lr`` (relative tolerance 1e-9); ``UnknownCandidateError`` (a
+        ``KeyError``) names the rates run when there is none."""
         for c in self.candidates:
             if abs(c.lr - lr) <= 1e-9 * max(abs(lr), 1e-300):
                 return c
-        raise KeyError(f"no candidate at lr {lr:g}; the sweep ran {', '.join(f'{x:g}' for x in self.lrs)}")
+        raise UnknownCandidateError(f"no candidate at lr {lr:g}; the sweep ran "
+                                    f"{', '.join(f'{x:g}' for x in self.lrs) or 'no candidates'}")
 
+    @checked(total_steps=Int(2))
     def recommend_schedule(self, total_steps: int, kind: str = "warmup_cosine", **options: Any) -> "Recommendation":
         """A schedule around the chosen rate for a ``total_steps`` run, with its reasons.
 
@@ -99,6 +104,7 @@ class SweepResult:
         return "\n".join(lines)
 
     # reports (lrscout.report, imported here so that ``import lrscout`` stays light) -----------
+    @checked(path=Optional(PathArg()))
     def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None,
                 schedule: Any = None) -> Path | str:
         """The interactive HTML report: written to ``path`` (returned), or returned as a string.
@@ -159,20 +165,39 @@ class SweepResult:
     @classmethod
     def from_json(cls, text: str) -> "SweepResult":
         """The result ``to_json`` wrote; text that is not one raises ``ResultsFileError``."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise ResultsFileError(f"text must be the JSON text of a result (a str), got {type(text).__name__}; "
+                                   "to read a file, use SweepResult.load(path)")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ResultsFileError(f"results are not valid JSON: {exc}") from exc
         return cls.from_dict(data)
 
+    @checked(path=PathArg())
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write JSON atomically: a crash leaves the old file or the new one, never half of one."""
-        return write_atomic(Path(path), self.to_json(indent=1))
+        """Write JSON atomically: a crash leaves the old file or the new one, never half of one.
+
+        A path that names a folder, sits in a folder that does not exist, or cannot be written
+        raises ``ResultsFileError`` naming the path and what to do; nothing is left behind.
+        """
+        p = Path(path)
+        check_writable(p, "save results")
+        text = self.to_json(indent=1)
+        try:
+            return write_atomic(p, text)
+        except OSError as exc:
+            raise ResultsFileError(f"cannot save results to {str(p)!r}: {exc.strerror or exc}; "
+                                   "choose a path you can write to") from None
 
     @classmethod
+    @checked(path=PathArg())
     def load(cls, path: str | os.PathLike[str]) -> "SweepResult":
         """Read a file written by ``save`` or ``--json``; a file that is not one raises ``ResultsFileError``."""
         p = Path(path)
+        if p.is_dir():
+            raise ResultsFileError(f"cannot read results from {str(p)!r}: it is a folder; give the path of a "
+                                   "results file (written by --json or result.save)")
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
@@ -189,6 +214,19 @@ class SweepResult:
         return isinstance(other, SweepResult) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def check_writable(path: Path, doing: str) -> None:
+    """Refuse, before anything is written, a path that is a folder or whose folder is missing."""
+    if path.is_dir():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: it is a folder; give a file name in it, e.g. "
+                               f"{str(path / 'sweep.json')!r}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: the folder {str(parent)!r} does not exist; "
+                               "create it first (mkdir -p) or choose another path")
+    if not parent.is_dir():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: {str(parent)!r} is a file, not a folder")
 
 
 def write_atomic(path: Path, text: str) -> Path:

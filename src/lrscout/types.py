@@ -435,6 +435,7 @@ class FindingKind(str, Enum):
     NOISY_BATCHES = "noisy_batches"
     OVERFITTING = "overfitting"
     GRID_EDGE = "grid_edge"
+    CLASS_BALANCE = "class_balance"
 
 
 class Severity(str, Enum):

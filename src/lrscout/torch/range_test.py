@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from .._validation import finite_real, positive_int
+from .._validation import InstanceOf, Int, Optional, checked, finite_real, positive_int
 from ..errors import InvalidConfigError
 from ..types import RangeTest
 from .distributed import on_rank_zero
@@ -78,6 +78,7 @@ def run_range_test(bench: Workbench, options: RangeOptions = RangeOptions()) -> 
                      reasons=reasons, stopped_early=stopped)
 
 
+@checked(seed=Int(0), optimizer_kwargs=Optional(InstanceOf(lambda: (Mapping,), "a mapping of keyword arguments")))
 def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
                min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100, spacing: str = "exp",
                stop_factor: float = 4.0, batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
