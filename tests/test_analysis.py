@@ -322,11 +322,12 @@ def test_a_measurement_on_its_threshold_keeps_its_verdict_and_the_reason_says_it
 
 
 def test_a_knife_edge_that_another_test_overrules_is_not_reported():
-    # autocorrelation on its threshold, but the steps never flip direction: no saw-tooth either way
-    curve = np.exp(-t / 20)
-    autocorr = read_curve(curve).evidence.residual_autocorr
-    assert autocorr < 0
-    assert read_curve(curve, Thresholds(sawtooth_autocorr=autocorr)).knife_edge == ()
+    # a saw-tooth's autocorrelation on its threshold, but one smaller than the fall per step: the steps
+    # never flip direction (and the wiggle is too small to count), so it is no saw-tooth either way
+    curve = (1.0 + 0.001 * (-1.0) ** t) * np.exp(-t / 50)
+    v = read_curve(curve, Thresholds(sawtooth_autocorr=read_curve(curve).evidence.residual_autocorr))
+    assert v.evidence.alternation == 0.0 and v.evidence.wiggle < Thresholds().sawtooth_amplitude / 5
+    assert v.kind is K.GOOD and v.knife_edge == ()
 
 
 def test_a_candidate_on_the_edge_of_too_slow_next_to_the_best_says_so():
