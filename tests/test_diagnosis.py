@@ -139,10 +139,10 @@ def test_data_stats_reject_what_they_cannot_measure():
 
 # The deep net is chaotic at high rates: whether lr 0.1 meets the cliff within the window, and what
 # its curve then reads, hangs on the last digit of the arithmetic (SkylakeX's BLAS kernels read it
-# oscillating, Haswell's and Sandybridge's unstable; a rate 1e-12 larger or smaller reads good in 6 of
-# 21 tries, and then no finding fires). At 0.2 (in the lab's DEEP_GRID) its gradients meet the cliff
-# within the first steps, before a last digit has grown into anything: these tests assert only what
-# holds on every CPU.
+# oscillating, Haswell's unstable, Sandybridge's with NumPy's pre-AVX2 loops good, and then no finding
+# fires; a rate 1e-12 larger or smaller reads good in 6 of 21 tries). At 0.2 (in the lab's DEEP_GRID)
+# its gradients meet the cliff within the first steps, before a last digit has grown into anything:
+# these tests assert only what holds on every CPU.
 
 
 def test_a_deep_unnormalised_net_has_exploding_gradients_and_clipping_at_the_suggested_norm_tames_them():
