@@ -141,7 +141,7 @@ def test_data_stats_reject_what_they_cannot_measure():
 # its curve then reads, hangs on the last digit of the arithmetic (SkylakeX's BLAS kernels read it
 # oscillating, Haswell's unstable, Sandybridge's with NumPy's pre-AVX2 loops good, and then no finding
 # fires; a rate 1e-12 larger or smaller reads good in 6 of 21 tries). At 0.2 (in the lab's DEEP_GRID)
-# its gradients meet the cliff within the first steps, before a last digit has grown into anything:
+# its gradients meet the cliff at step 16, before a last digit has grown into anything:
 # these tests assert only what holds on every CPU.
 
 
