@@ -1,9 +1,10 @@
 """Shared fixtures, and the nudge that shows whether a numerical test asserts only what is robust.
 
 NumPy's BLAS (OpenBLAS) picks its kernels for the CPU at start-up (SkylakeX on an AVX-512
-machine, Haswell, Zen, Sandybridge...), and they round differently in the last digit. Most
-curves do not care; a deep net at a high rate is chaotic and turns that digit into a different
-curve. A test must not assert what such a difference can flip.
+machine, Haswell, Zen, Sandybridge...), NumPy's own loops have AVX-512, AVX2 and older
+versions, and each rounds differently in the last digit. Most curves do not care; a deep net at
+a high rate is chaotic and turns that digit into a different curve. A test must not assert what
+such a difference can flip.
 
 ``pytest --nudge=1e-12`` (or ``LRSCOUT_TEST_NUDGE=1e-12``) makes that difference on any
 machine: every learning rate a built-in or streaming problem trains at is scaled by (1 + nudge)
