@@ -22,7 +22,7 @@ import platform
 import subprocess
 import sys
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -84,9 +84,17 @@ def machine() -> dict[str, Any]:
 
     return {"date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "cpu": model,
             "nproc": os.cpu_count(), "load_average": list(os.getloadavg()), "python": platform.python_version(),
-            "torch_threads": torch.get_num_threads(), "versions": {t: version(t) for t in TOOLS},
+            "torch_threads": torch.get_num_threads(), "versions": {t: _version(t) for t in TOOLS},
             "git_commit": output("git", "rev-parse", "--short", "HEAD"),
             "src_uncommitted_changes": len(dirty.splitlines()) if dirty else 0}
+
+
+def _version(dist: str) -> str | None:
+    """A tool's installed version; None where it is not installed (a run of lrscout's finders alone)."""
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
 
 
 def _finite(x: float | None) -> float | None:

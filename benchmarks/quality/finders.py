@@ -234,16 +234,25 @@ RANGE_TESTS = ("lightning", "torch-lr-finder", "fastai")     # the peers' range 
 REFERENCES = ("inner-oracle",)      # not tools: run only when named (it trains the whole grid per seed)
 
 
-def import_tools() -> dict[str, str]:
-    """Import every tool before any clock starts (a first import costs seconds); their versions."""
+# the modules each finder imports (lrscout's own finders need nothing beyond lrscout and torch)
+TOOL_MODULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "lightning": (("pytorch_lightning", "pytorch-lightning"),),
+    "torch-lr-finder": (("torch_lr_finder", "torch-lr-finder"), ("matplotlib.pyplot", "matplotlib")),
+    "fastai": (("fastai.learner", "fastai"), ("fastai.callback.schedule", "fastai")),
+    "optuna": (("optuna", "optuna"),),
+}
+
+
+def import_tools(finders: Any = None) -> dict[str, str]:
+    """Import the tools ``finders`` use (default: every tool) before any clock starts (a first
+    import costs seconds); their versions. Naming only lrscout's finders needs no peer installed."""
     import importlib
     from importlib.metadata import version
 
+    names = list(FINDERS) if finders is None else list(finders)
+    modules = [("lrscout.torch", "lrscout")] + [m for name in names for m in TOOL_MODULES.get(name, ())]
     versions = {}
-    for module, dist in (("lrscout.torch", "lrscout"), ("pytorch_lightning", "pytorch-lightning"),
-                         ("torch_lr_finder", "torch-lr-finder"), ("fastai.learner", "fastai"),
-                         ("fastai.callback.schedule", "fastai"), ("optuna", "optuna"),
-                         ("matplotlib.pyplot", "matplotlib")):
+    for module, dist in modules:
         importlib.import_module(module)
         versions[dist] = version(dist)
     quiet_loggers()                 # after the imports: Lightning sets its loggers' levels when imported
@@ -252,7 +261,7 @@ def import_tools() -> dict[str, str]:
 
 def run_finder(finder: str, task_name: str, seed: int) -> FinderRun:
     """Run one finder (a pool job): build the seed's model, time the adapter, catch its failure."""
-    import_tools()
+    import_tools([finder])
     task = get_task(task_name)
     model = task.make_model(seed)
     threads = torch.get_num_threads()
