@@ -22,20 +22,20 @@ def regime_problem(good_from, bad_from):
 
 
 def test_adaptive_plan_climbs_by_x10_then_splits_the_edge_gap_into_steps_under_x3():
-    result = sweep(regime_problem(good_from=1e-3, bad_from=0.05), steps=60)
+    result = sweep(regime_problem(good_from=1e-3, bad_from=0.05), steps=60, planner=AdaptivePlanner())
     assert result.rounds[0] == (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
     assert (0.022, 0.046) in result.rounds  # one round between 0.01 (good) and 0.1 (bad)
     assert result.chosen_lr == 0.046
 
 
 def test_adaptive_plan_goes_up_while_the_top_is_still_good():
-    result = sweep(regime_problem(good_from=1e-2, bad_from=50), steps=60)
+    result = sweep(regime_problem(good_from=1e-2, bad_from=50), steps=60, planner=AdaptivePlanner())
     assert max(result.lrs) >= 100
     assert result.chosen_lr == 46.0          # 10 .. 100 split at 22 and 46; the edge is 50
 
 
 def test_adaptive_plan_goes_down_when_even_the_start_is_too_high():
-    result = sweep(regime_problem(good_from=1e-7, bad_from=5e-5), steps=60)
+    result = sweep(regime_problem(good_from=1e-7, bad_from=5e-5), steps=60, planner=AdaptivePlanner())
     assert min(result.lrs) <= 1e-5
     assert result.chosen_lr is not None and result.chosen_lr < 5e-5
 
@@ -56,7 +56,7 @@ def test_fixed_grid_runs_once_exactly_as_given():
 @given(st.floats(-6, 1), st.floats(0.3, 3))
 def test_refinement_leaves_no_gap_wider_than_refine_at_the_edge(log_good, decades):
     good_from, bad_from = 10.0 ** log_good, 10.0 ** (log_good + decades)
-    result = sweep(regime_problem(good_from=good_from / 100, bad_from=bad_from), steps=60)
+    result = sweep(regime_problem(good_from=good_from / 100, bad_from=bad_from), steps=60, planner=AdaptivePlanner())
     tried = sorted(result.lrs)
     chosen = result.chosen_lr
     above = [lr for lr in tried if lr > chosen]
@@ -71,7 +71,7 @@ def test_the_plan_does_not_go_down_past_rates_that_do_not_move_the_model():
     def train(lr, steps):
         return batches[:steps] * np.exp(-min(lr, 0.5) * np.arange(steps) / 10) if lr >= 0.1 else batches[:steps]
 
-    result = sweep(CallableProblem(train), steps=60)
+    result = sweep(CallableProblem(train), steps=60, planner=AdaptivePlanner())
     assert result.candidate(1e-4).kind is VerdictKind.OSCILLATING
     assert min(result.lrs) == 1e-4
 

@@ -28,7 +28,10 @@ class SweepResult:
     ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.diagnosis``);
     ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model,
     steps, batch size, seed, ...) as plain JSON values; ``rounds`` lists the learning rates each planner round
-    asked for, in order.
+    asked for, in order (``config["round_windows"]``: the steps each round trained them to).
+    ``cost`` counts the training steps the search spent, by what they were spent on (``"candidates"``;
+    ``"restarts"``, steps trained again where a candidate could not continue from its own state;
+    ``"engine_probe"``; ``"range_test"``); ``search_steps`` is their total.
     """
 
     candidates: tuple[Candidate, ...]
@@ -38,8 +41,10 @@ class SweepResult:
     rounds: tuple[tuple[float, ...], ...] = ()
     findings: tuple[Finding, ...] = ()
     range_test: RangeTest | None = None
+    cost: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", {str(k): int(v) for k, v in dict(self.cost).items()})
         object.__setattr__(self, "findings", tuple(self.findings))
         object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
         object.__setattr__(self, "config", dict(self.config))
@@ -53,6 +58,35 @@ class SweepResult:
     def chosen_lr(self) -> float | None:
         """The chosen learning rate, or ``None`` when no candidate was good (see ``decision.advice``)."""
         return self.decision.lr
+
+    @property
+    def search_steps(self) -> int:
+        """Every training step the search spent: candidates (each step of each, a continued
+        candidate's new steps only), the torch engine's timing probe, a range test run alongside.
+        A result without ``cost`` (saved by an older lrscout) counts its candidates' steps."""
+        if self.cost:
+            return sum(self.cost.values())
+        return sum(c.steps_used for c in self.candidates)
+
+    @property
+    def train_steps(self) -> int | None:
+        """The length of the run the rate was chosen for (``sweep(train_steps=...)``), or None."""
+        value = self.config.get("train_steps")
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def horizon_note(self) -> str:
+        """What run length the choice is for, and what the search cost, in one sentence."""
+        windows = [int(w) for w in self.config.get("round_windows", ()) if isinstance(w, (int, float))]
+        longest = max(windows) if windows else int(self.config.get("steps", 0) or 0) or None
+        read = f"read over windows of up to {longest} steps" if longest else "read over its windows"
+        cost = f"the search trained {self.search_steps} steps"
+        train = self.train_steps
+        if train is not None:
+            return f"chosen for a {train}-step run ({read}; {cost}, {100 * self.search_steps / train:.0f}% of the run)"
+        if longest:
+            return (f"read over {longest}-step windows: good for runs of about that length; pass train_steps "
+                    f"(--train-steps) for a longer run ({cost})")
+        return f"{read} ({cost})"
 
     @property
     def lrs(self) -> tuple[float, ...]:
@@ -96,6 +130,7 @@ class SweepResult:
         d = self.decision
         lines.append("")
         lines.append(f"chosen learning rate: {d.lr:g}" if d.chosen else "no learning rate chosen")
+        lines.append(f"  {self.horizon_note()}")
         lines += [f"  - {r}" for r in d.reasons]
         lines += [f"  > {a}" for a in d.advice]
         for f in self.findings:
@@ -137,6 +172,7 @@ class SweepResult:
             "rounds": [list(r) for r in self.rounds],
             "findings": [f.to_dict() for f in self.findings],
             "range_test": None if self.range_test is None else self.range_test.to_dict(),
+            "cost": dict(self.cost),
         }
 
     @classmethod
@@ -154,6 +190,7 @@ class SweepResult:
                 rounds=tuple(tuple(r) for r in data.get("rounds", ())),
                 findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
                 range_test=None if data.get("range_test") is None else RangeTest.from_dict(data["range_test"]),
+                cost=data.get("cost") or {},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsFileError(f"malformed lrscout sweep result: {exc}") from exc

@@ -11,21 +11,23 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from ._validation import Flag, Function, InstanceOf, Int, Optional, PathArg, checked
+from ._validation import Flag, Function, InstanceOf, Int, Optional, PathArg, Real, checked
 from ._version import __version__
 from .analysis import read_curves
 from .diagnosis import DataStats, data_stats_of, diagnose
 from .errors import DataError, InvalidConfigError
 from .grids import check_grid
-from .planners import AdaptivePlanner, FixedGrid, Planner
+from .planners import FixedGrid, Planner
 from .problem import DivergencePruner, Problem
 from .result import SweepResult
 from .runners import runner_for
 from .runners.base import Runner, opened, run_batch
+from .runners.inline import InlineRunner
+from .search import BudgetedSearch, search_budget
 from .runners.journal import Journal, data_fingerprint
 from .selection import choose
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
-from .types import Candidate, Trace
+from .types import Candidate, Decision, Trace
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,18 @@ class SweepInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-@checked(steps=Int(1), thresholds=InstanceOf(lambda: (Thresholds,), "a lrscout.Thresholds"), prune=Flag(),
+@checked(steps=Optional(Int(1)), train_steps=Optional(Int(1)), budget_share=Optional(Real(0.0, 1.0, low_open=True)),
+         thresholds=InstanceOf(lambda: (Thresholds,), "a lrscout.Thresholds"), prune=Flag(),
          on_batch=Optional(Function("a function taking a lrscout.BatchDone")),
          config=Optional(InstanceOf(lambda: (Mapping,), "a mapping of plain JSON values")),
          workers=Optional(Int(1)), journal=Optional(PathArg()), resume=Flag(), max_points=Optional(Int(3)))
 def sweep(
     problem: Problem,
     lrs: Sequence[float] | None = None,
-    steps: int = 100,
+    steps: int | None = None,
     *,
+    train_steps: int | None = None,
+    budget_share: float | None = None,
     planner: Planner | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     runner: Runner | None = None,
@@ -71,9 +76,19 @@ def sweep(
 ) -> SweepResult:
     """Run short training windows at several learning rates and choose one.
 
-    ``lrs`` is an explicit grid (run as given); leave it out for the adaptive plan (start at
-    1e-4, up by x10, refine by x3), or pass any ``planner``. Every candidate starts from the
-    same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
+    Leave out ``lrs`` and ``planner`` for the budgeted search (``lrscout.search``): the adaptive
+    plan (start at 1e-4, up by x10, refine by x3) on short windows, then the chosen rate and
+    the next good one below it trained on to a longer window, where the choice is read. It
+    spends at most ``3 x steps`` training steps (``steps`` defaults to 100: 300 steps), and the
+    choice is good for runs of about ``steps`` steps. Give ``train_steps`` (the length of the
+    run you will train) to choose for that run instead: the search then spends at most
+    ``budget_share`` of it (default 0.3) and reads its finalists over windows up to the
+    run's length (or ``steps``, when given). ``result.search_steps`` counts every step trained.
+
+    ``lrs`` is an explicit grid, run as given (each rate ``steps`` steps, default 100); any
+    other ``planner`` (e.g. ``AdaptivePlanner()``, the plan without a budget) runs every
+    candidate ``steps`` steps. Every candidate starts from the same initial state; one that
+    diverges is pruned (``prune=False`` trains it to the end).
 
     ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
     pool of ``workers`` processes), ``"ray"``, or a runner instance (``runner=`` is the older
@@ -94,8 +109,9 @@ def sweep(
     Examples:
         Gradient descent ``w <- w - lr * grad f(w)`` on the quadratic
         ``f(w) = (w1**2 + 10 * w2**2) / 2`` is stable for ``lr < 2 / L = 0.2``, where
-        ``L = 10`` is its largest curvature. The adaptive plan runs 1e-4 ... 1 by x10, goes up once,
-        then refines the x10 gap above the largest good rate, and chooses the rate below
+        ``L = 10`` is its largest curvature. The adaptive plan without a budget
+        (``AdaptivePlanner``, every candidate the whole window) runs 1e-4 ... 1 by x10, goes up
+        once, then refines the x10 gap above the largest good rate, and chooses the rate below
         the first one that fails:
 
         >>> import lrscout
@@ -106,7 +122,7 @@ def sweep(
         ...         losses.append((w1 * w1 + 10 * w2 * w2) / 2)
         ...         w1, w2 = w1 - lr * w1, w2 - lr * 10 * w2
         ...     return losses
-        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50, planner=lrscout.AdaptivePlanner())
         >>> result.rounds
         ((0.0001, 0.001, 0.01, 0.1, 1.0), (10.0,), (0.22, 0.46))
         >>> for c in result.candidates:
@@ -123,6 +139,15 @@ def sweep(
         0.1
         >>> result.decision.reasons[1]
         'the next larger, 0.22, is diverged: the loss exploded to 11.7x its start'
+        >>> result.search_steps                  # 8 candidates: 4 trained all 50 steps, 4 pruned early
+        214
+
+        The default, the budgeted search, reads the same curves on shorter windows first and
+        trains only the finalists to the whole window, for a run of about 50 steps:
+
+        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+        >>> result.chosen_lr, result.search_steps <= 3 * 50
+        (0.1, True)
     """
     if isinstance(problem, type) or not callable(getattr(problem, "train", None)) \
             or not callable(getattr(problem, "describe", None)):
@@ -140,60 +165,168 @@ def sweep(
         raise InvalidConfigError("give executor or runner, not both (runner= is the older name for executor=)")
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
-    plan: Planner = planner if planner is not None else (
-        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else AdaptivePlanner())
+    search: BudgetedSearch | None = None
+    plan: Planner | None = None
+    if lrs is None and planner is None:
+        budget = search_budget(steps, train_steps, budget_share)
+        search = BudgetedSearch(budget)
+        window = budget.horizon
+    else:
+        if budget_share is not None:
+            raise InvalidConfigError("budget_share sets the budgeted search's share of the run; with lrs= or "
+                                     "planner= every candidate trains its whole window, so leave it out")
+        window = 100 if steps is None else steps
+        if train_steps is not None and window > train_steps:
+            raise InvalidConfigError(f"steps={window} is longer than the run (train_steps={train_steps}); a "
+                                     "window of at most the run's length says how the run will go")
+        plan = planner if planner is not None else FixedGrid(check_grid(lrs, where="lrs"))
     run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
                      workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
     stats = data_stats_of(problem)
     run_config: dict[str, Any] = dict(problem.describe())
-    run_config.update({"steps": steps, "planner": repr(plan), "runner": repr(run), "prune": prune,
-                       "lrscout_version": __version__})
+    run_config.update({"steps": window, "planner": repr(search if search is not None else plan),
+                       "runner": repr(run), "prune": prune, "lrscout_version": __version__})
+    if train_steps is not None:
+        run_config["train_steps"] = train_steps
+    if search is not None:
+        run_config.update(search.budget.describe())
     if max_points is not None:
         run_config["max_points"] = max_points
     run_config.update(config or {})
     run_config = _as_plain_json(run_config)
     book = None if journal is None else Journal.open(journal, _resume_key(problem, run_config, pruner),
                                                        resume=resume)
-    earlier = {} if book is None else book.finished
-    reused = {id(t) for t in earlier.values()}
-
-    traces: list[Trace] = []
-    in_flight: list[Trace] = []      # this round's candidates that finished, kept if Ctrl-C comes
-    candidates: tuple[Candidate, ...] = ()
-    rounds: list[tuple[float, ...]] = []
 
     def finished(trace: Trace) -> None:
         if book is not None:  # the journal first: what a result holds is always on disk too
             book.append(trace, read_curves([trace], thresholds)[0])
-        in_flight.append(trace)
 
     try:
         with opened(run) as active:
-            while True:
-                batch = tuple(plan.ask())
-                if not batch:
-                    break
-                rounds.append(batch)
-                traces.extend(_train(active, problem, batch, steps, pruner, earlier, finished))
-                in_flight.clear()
-                _check_shared_start(traces)
-                candidates = _read(traces, thresholds)
-                plan.tell(candidates)
-                if on_batch is not None:
-                    on_batch(BatchDone(len(rounds), batch, candidates))
-        return _result(candidates, thresholds, {**run_config, **_run_info(problem)}, rounds,
-                       sum(id(t) in reused for t in traces), stats, max_points)
+            training = _Training(active, problem, pruner, {} if book is None else book.finished_all, finished,
+                                 continuing=search is not None)
+            if search is not None:
+                def searched(lrs: Sequence[float], steps: int) -> list[Trace]:
+                    traces = training.train_to(lrs, steps)
+                    if on_batch is not None:
+                        on_batch(BatchDone(len(training.rounds), tuple(lrs),
+                                           _read(list(training.latest.values()), thresholds)))
+                    return traces
+
+                outcome = search.run(searched, training.spent, training.continues, thresholds)
+                candidates, decision = outcome.candidates, outcome.decision
+                run_config.update(_as_plain_json({"search": dict(outcome.notes)}))
+            else:
+                assert plan is not None
+                candidates = ()
+                while True:
+                    batch = tuple(plan.ask())
+                    if not batch:
+                        break
+                    training.train_to(batch, window)
+                    candidates = _read(list(training.latest.values()), thresholds)
+                    plan.tell(candidates)
+                    if on_batch is not None:
+                        on_batch(BatchDone(len(training.rounds), batch, candidates))
+                decision = None
+        return _result(candidates, thresholds, {**run_config, **_run_info(problem)}, training, stats, max_points,
+                       decision)
     except KeyboardInterrupt:
         partial = {**run_config, **_run_info(problem), "interrupted": True}
-        counted = {id(t) for t in traces}  # Ctrl-C may land after a round's traces joined `traces`
-        partial_traces = traces + [t for t in in_flight if id(t) not in counted]
-        raise SweepInterrupted(_result(_read(partial_traces, thresholds), thresholds, partial, rounds,
-                                       sum(id(t) in reused for t in partial_traces), stats, max_points)) from None
+        training.flush_in_flight()
+        raise SweepInterrupted(_result(_read(list(training.latest.values()), thresholds), thresholds, partial,
+                                       training, stats, max_points, None)) from None
     finally:
         if book is not None:
             book.close()
+
+
+class _Training:
+    """Trains what the plan or the search asks for, and keeps the books: the latest trace of each
+    rate, the rounds with their windows, the steps trained, and what the journal already held.
+
+    ``train_to(lrs, steps)`` brings each rate to ``steps`` steps. A problem that can continue its
+    candidates (``cohort()``) is planned for as continuing them, whatever the executor, so a
+    search decides the same inline, on a process pool or resumed from a journal: in this process
+    a rate seen before goes on from its own state; on another executor it is trained again from
+    the shared start, and the steps trained twice are counted apart (``restarts``). A journal
+    entry of the same length is reused without training, and counted as the search that
+    trained it counted it.
+    """
+
+    def __init__(self, runner: Runner, problem: Problem, pruner: DivergencePruner | None,
+                 earlier: Mapping[float, Sequence[Trace]], finished: Callable[[Trace], None], *,
+                 continuing: bool) -> None:
+        self.runner, self.problem, self.pruner, self.earlier, self._finished = runner, problem, pruner, earlier, finished
+        cohort = getattr(problem, "cohort", None)
+        self.continues = continuing and callable(cohort)
+        # continuing in this process: the default in-process runner (one that trains per candidate was asked for)
+        here = isinstance(runner, InlineRunner) and runner.per_candidate is None
+        self.cohort = cohort() if self.continues and here else None
+        self.latest: dict[float, Trace] = {}
+        self.rounds: list[tuple[float, ...]] = []
+        self.windows: list[int] = []
+        self.trained = 0           # steps the plan spent: a continued rate its new steps, a journaled one as trained
+        self.restarts = 0          # steps trained again because the rate could not continue where it ran
+        self.reused = 0            # candidates taken from the journal
+        self._accounted: dict[float, int] = {}
+        self._in_cohort: dict[float, int] = {}
+        self._in_flight: list[Trace] = []     # finished in the round under way, kept if Ctrl-C comes
+
+    def spent(self) -> int:
+        return self.trained
+
+    def _done(self, trace: Trace) -> None:
+        self._finished(trace)
+        self._in_flight.append(trace)
+
+    def flush_in_flight(self) -> None:
+        for trace in self._in_flight:
+            self.latest[trace.lr] = trace
+        self._in_flight.clear()
+
+    def train_to(self, lrs: Sequence[float], steps: int) -> list[Trace]:
+        lrs = tuple(float(lr) for lr in lrs)
+        self.rounds.append(lrs)
+        self.windows.append(steps)
+        by_lr: dict[float, Trace] = {}
+        for lr in lrs:
+            kept = [t for t in self.earlier.get(lr, ()) if t.steps_used == steps or (t.pruned and t.steps_used <= steps)]
+            if kept:
+                by_lr[lr] = kept[0]
+                self.reused += 1
+        todo = [lr for lr in lrs if lr not in by_lr]
+        if todo and self.cohort is not None:
+            fresh = self.cohort.train_to(todo, steps, pruner=self.pruner)
+            for trace in fresh:
+                self._done(trace)
+        elif todo:
+            fresh = run_batch(self.runner, self.problem, todo, steps, self.pruner, self._done)
+        else:
+            fresh = []
+        if len(fresh) != len(todo):
+            raise InvalidConfigError(f"the runner returned {len(fresh)} traces for {len(todo)} learning rates")
+        by_lr.update({t.lr: t for t in fresh})
+        missing = [lr for lr in lrs if lr not in by_lr]
+        if missing:
+            raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
+                                     f"{', '.join(f'{lr:g}' for lr in missing)}")
+        self._in_flight.clear()
+        for trace in fresh:   # what could not go on from its own state was trained again from the start
+            held = self._in_cohort.get(trace.lr, 0) if self.cohort is not None else 0
+            self.restarts += max(0, min(self._accounted.get(trace.lr, 0), trace.steps_used) - held)
+            if self.cohort is not None:
+                self._in_cohort[trace.lr] = trace.steps_used
+        for lr in lrs:
+            trace = by_lr[lr]
+            before = self._accounted.get(lr, 0) if self.continues else 0
+            self.trained += max(0, trace.steps_used - before)
+            self._accounted[lr] = trace.steps_used
+            self.latest[lr] = trace
+        _check_shared_start(list(self.latest.values()))
+        return [by_lr[lr] for lr in lrs]
 
 
 def _as_plain_json(run_config: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,22 +341,6 @@ def _as_plain_json(run_config: Mapping[str, Any]) -> dict[str, Any]:
                                      "give plain JSON values: str, int, float (finite), bool, None, "
                                      "lists and dicts of them") from None
     return plain
-
-
-def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: int,
-           pruner: DivergencePruner | None, earlier: Mapping[float, Trace],
-           finished: Callable[[Trace], None]) -> list[Trace]:
-    """One round: candidates the journal already holds are taken from it, the rest are run."""
-    todo = [lr for lr in batch if lr not in earlier]
-    fresh = run_batch(runner, problem, todo, steps, pruner, finished) if todo else []
-    if len(fresh) != len(todo):
-        raise InvalidConfigError(f"the runner returned {len(fresh)} traces for {len(todo)} learning rates")
-    by_lr = {**{lr: earlier[lr] for lr in batch if lr in earlier}, **{t.lr: t for t in fresh}}
-    missing = [lr for lr in batch if lr not in by_lr]
-    if missing:
-        raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
-                                 f"{', '.join(f'{lr:g}' for lr in missing)}")
-    return [by_lr[lr] for lr in batch]
 
 
 # First losses closer than this (relative) are the same starting point: a trace keeps float32
@@ -286,17 +403,28 @@ def _read(traces: Sequence[Trace], thresholds: Thresholds) -> tuple[Candidate, .
     return tuple(Candidate(t, v) for t, v in zip(traces, read_curves(traces, thresholds), strict=True))
 
 
-def _result(candidates: tuple[Candidate, ...], thresholds: Thresholds, run_config: dict[str, Any],
-            rounds: list[tuple[float, ...]], resumed: int, data_stats: DataStats | None,
-            max_points: int | None) -> SweepResult:
-    if resumed:
-        run_config = dict(run_config, resumed_candidates=resumed)
-    decision = choose(candidates, thresholds)
+def _result(candidates: Sequence[Candidate], thresholds: Thresholds, run_config: dict[str, Any],
+            training: "_Training", data_stats: DataStats | None, max_points: int | None,
+            decision: Decision | None) -> SweepResult:
+    """The result: ``decision`` when the search made it (its finalists read over a longer
+    window), else the choice among every candidate; every step trained in ``cost``."""
+    candidates = tuple(candidates)
+    if training.reused:
+        run_config = dict(run_config, resumed_candidates=training.reused)
+    run_config = dict(run_config, round_windows=list(training.windows))
+    if decision is None:
+        decision = choose(candidates, thresholds)
     findings = diagnose(candidates, decision, data_stats=data_stats, reading=thresholds)
     if max_points is not None:  # only now: the verdicts, the choice and the findings read every step
         candidates = tuple(replace(c, trace=c.trace.compact(max_points)) for c in candidates)
+    cost = {"candidates": training.trained}
+    if training.restarts:
+        cost["restarts"] = training.restarts
+    probe = run_config.get("mode_probe_steps")
+    if isinstance(probe, int) and probe > 0:
+        cost["engine_probe"] = probe
     return SweepResult(candidates=candidates, decision=decision, thresholds=thresholds, config=run_config,
-                       rounds=tuple(rounds), findings=findings)
+                       rounds=tuple(training.rounds), findings=findings, cost=cost)
 
 
 def _resume_key(problem: Problem, run_config: Mapping[str, Any], pruner: DivergencePruner | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ features add, not how fast a rate learns the target's mean.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
@@ -238,69 +239,132 @@ class NumpyProblem:
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")
-        lr = np.array([float(x) for x in lrs], dtype=np.float64)  # traces come back in the order asked
         steps = positive_int("steps", steps)
-        K = lr.size
-        try:
-            losses = np.full((K, steps), np.nan)
-            norms = np.full((K, steps), np.nan)
-            cosines = np.full((K, max(steps - 1, 0)), np.nan)
-        except (MemoryError, ValueError):   # numpy refuses a shape this large, or memory runs out
-            raise InvalidConfigError(f"steps={steps} is more than memory holds: {K} candidate(s) x {steps} steps "
-                                     f"of curves need {3 * 8 * K * steps / 1e9:.3g} GB; use fewer steps "
-                                     "(a sweep's windows are short: 100-1000 steps)") from None
-        factor = _schedule_factors(schedule, steps)
-        W = np.tile(self._w0, (K, 1))
-        V = np.zeros_like(W)
-        prev = np.zeros_like(W)
-        start = np.full(K, np.nan)
+        return NumpyCohort(self, schedule=schedule).train_to(lrs, steps, pruner=pruner)
+
+    def cohort(self) -> "NumpyCohort":
+        """Candidates that keep their weights between calls, so a search can train them further
+        (``lrscout.problem.Cohort``): the same steps as ``train`` on one call, to rounding."""
+        return NumpyCohort(self)
+
+
+class _State:
+    """One candidate of a ``NumpyCohort``: its weights, momentum, last update and curves so far."""
+
+    def __init__(self, w0: np.ndarray) -> None:
+        self.w = w0.copy()
+        self.v = np.zeros_like(w0)
+        self.prev = np.zeros_like(w0)
+        self.losses: list[float] = []
+        self.norms: list[float] = []
+        self.cosines: list[float] = []
+        self.start = math.nan
+        self.active = True
+        self.val: float | None = None
+
+
+class NumpyCohort:
+    """``NumpyProblem``'s candidates, each continuing from its own state (``lrscout.problem.Cohort``).
+
+    ``train_to(lrs, steps)`` trains every rate until it has ``steps`` steps: a new rate starts at
+    the shared start, a rate seen before goes on from where it stopped, on the batches that
+    follow (the batch order is the problem's, so a rate trained 30 then 70 more steps sees the
+    batches a 100-step window would). Rates at the same step train as one stacked computation.
+    """
+
+    def __init__(self, problem: NumpyProblem, *, schedule: Callable[[int], float] | None = None) -> None:
+        self.problem = problem
+        self.schedule = schedule
+        self._states: dict[float, _State] = {}
+
+    def train_to(self, lrs: Sequence[float], steps: int, *,
+                 pruner: DivergencePruner | None = None) -> list[Trace]:
+        check_grid(lrs, where="lrs")
+        steps = positive_int("steps", steps)
+        rates = [float(x) for x in lrs]
+        for lr in rates:
+            self._states.setdefault(lr, _State(self.problem._w0))
+        behind: dict[int, list[float]] = {}
+        for lr in rates:   # rates at the same step (and still training) move together
+            state = self._states[lr]
+            if state.active and len(state.losses) < steps:
+                behind.setdefault(len(state.losses), []).append(lr)
+        if behind:
+            try:
+                batches = self.problem._batches(steps)
+                factor = _schedule_factors(self.schedule, steps)
+            except (MemoryError, ValueError):
+                raise InvalidConfigError(f"steps={steps} is more than memory holds; use fewer steps "
+                                         "(a sweep's windows are short: 100-1000 steps)") from None
+            for at, group in sorted(behind.items()):
+                self._advance(group, at, steps, batches, factor, pruner)
+        return [self._trace(lr) for lr in rates]
+
+    def _advance(self, rates: list[float], at: int, steps: int, batches: list[slice | np.ndarray],
+                 factor: np.ndarray, pruner: DivergencePruner | None) -> None:
+        problem, model = self.problem, self.problem.model
+        states = [self._states[lr] for lr in rates]
+        lr = np.array(rates, dtype=np.float64)
+        K = len(rates)
+        W = np.stack([s.w for s in states])
+        V = np.stack([s.v for s in states])
+        prev = np.stack([s.prev for s in states])
+        start = np.array([s.start for s in states])
         active = np.ones(K, dtype=bool)
-        used = np.full(K, steps)
+        n = steps - at
+        losses = np.full((K, n), np.nan)
+        norms = np.full((K, n), np.nan)
+        cosines = np.full((K, n), np.nan)
+        used = np.full(K, n)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for t, idx in enumerate(self._batches(steps)):
+            for i, idx in enumerate(batches[at:steps]):
+                t = at + i
                 a = np.flatnonzero(active)
                 if a.size == 0:
                     break
-                Xb, yb = self._Xb[idx], self.y[idx]
-                L, G = self.model.loss_grad(W[a], Xb, yb)
-                losses[a, t] = L
+                Xb, yb = problem._Xb[idx], problem.y[idx]
+                L, G = model.loss_grad(W[a], Xb, yb)
+                losses[a, i] = L
                 norm = np.linalg.norm(G, axis=1)
-                if self.clip_norm is not None:
-                    shrink = np.minimum(1.0, self.clip_norm / np.where(norm > 0, norm, 1.0))
+                if problem.clip_norm is not None:
+                    shrink = np.minimum(1.0, problem.clip_norm / np.where(norm > 0, norm, 1.0))
                     G, norm = G * shrink[:, None], norm * shrink
-                norms[a, t] = norm
+                norms[a, i] = norm
                 if t == 0:
                     start[a] = L
                 stop = pruner.should_stop(start[a], L) if pruner is not None else ~np.isfinite(L)
                 if stop.any():
-                    used[a[stop]] = t + 1
+                    used[a[stop]] = i + 1
                     active[a[stop]] = False
                 keep, G = a[~stop], G[~stop]
-                if self.momentum:
-                    V[keep] = self.momentum * V[keep] + G
+                if problem.momentum:
+                    V[keep] = problem.momentum * V[keep] + G
                     G = V[keep]
                 U = -(factor[t] * lr[keep, None]) * G
                 if t > 0:
                     P = prev[keep]
                     denom = np.linalg.norm(U, axis=1) * np.linalg.norm(P, axis=1)
-                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1),
-                                                    np.nan)
+                    cosines[keep, i] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1),
+                                                np.nan)
                 prev[keep] = U
                 W[keep] += U
             val = np.full(K, np.nan)
-            if self._Xb_val is not None and self.y_val is not None and active.any():
-                val[active] = self.model.loss(W[active], self._Xb_val, self.y_val)
-        return [
-            Trace(
-                lr=float(lr[k]),
-                train_loss=losses[k, :used[k]],
-                val_loss=None if self._Xb_val is None or not active[k] else float(val[k]),
-                grad_norm=norms[k, :used[k]],
-                update_cosine=cosines[k, :max(used[k] - 1, 0)],
-                pruned=not bool(active[k]),
-            )
-            for k in range(K)
-        ]
+            if problem._Xb_val is not None and problem.y_val is not None and active.any():
+                val[active] = model.loss(W[active], problem._Xb_val, problem.y_val)
+        for k, state in enumerate(states):
+            state.w, state.v, state.prev, state.start = W[k], V[k], prev[k], float(start[k])
+            state.losses.extend(losses[k, :used[k]].tolist())
+            state.norms.extend(norms[k, :used[k]].tolist())
+            # one cosine per step after the first (NaN where no update was made: a pruned run's last step)
+            state.cosines.extend(cosines[k, (1 if at == 0 else 0):used[k]].tolist())
+            state.active = bool(active[k])
+            state.val = None if problem._Xb_val is None or not active[k] else float(val[k])
+
+    def _trace(self, lr: float) -> Trace:
+        state = self._states[lr]
+        return Trace(lr=lr, train_loss=np.array(state.losses), val_loss=state.val,
+                     grad_norm=np.array(state.norms), update_cosine=np.array(state.cosines),
+                     pruned=not state.active)
 
 
 def _schedule_factors(schedule: Callable[[int], float] | None, steps: int) -> np.ndarray:

@@ -98,6 +98,16 @@ class JournalContents:
                 out.setdefault(c.lr, c.trace)
         return out
 
+    @property
+    def finished_all(self) -> dict[float, list[Trace]]:
+        """Every trace that did not fail, by learning rate, in the order written (a search
+        journals a rate again each time it trains it further)."""
+        out: dict[float, list[Trace]] = {}
+        for c in self.candidates:
+            if c.trace.error is None:
+                out.setdefault(c.lr, []).append(c.trace)
+        return out
+
 
 def read_journal(path: str | os.PathLike[str]) -> JournalContents:
     p = Path(path)
@@ -176,6 +186,10 @@ class Journal:
     @property
     def finished(self) -> dict[float, Trace]:
         return {} if self.earlier is None else self.earlier.finished
+
+    @property
+    def finished_all(self) -> dict[float, list[Trace]]:
+        return {} if self.earlier is None else self.earlier.finished_all
 
     def append(self, trace: Trace, verdict: Verdict) -> None:
         at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

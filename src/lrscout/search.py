@@ -1,0 +1,293 @@
+"""The budgeted search: ``lrscout.sweep``'s default plan, which spends a known number of steps.
+
+A sweep used to give every candidate the same window (100 steps), so a search of 5-10
+candidates cost 5-10 windows: more than a short run it was choosing for. The search here
+decides how long each candidate trains, within a budget of training steps:
+
+1. **Bracket.** The adaptive plan (``AdaptivePlanner``: 1e-4 ... 1 by x10, up and down until the
+   stable range is bounded, then refined by x3 below the first rate that fails) runs on short
+   windows, an eighth of the budget each (``bracket_window``). Where a problem can continue
+   its candidates (``Problem.cohort``) and the window is long enough to look twice, every
+   round first trains a third of the window; a rate whose loss has barely moved while a larger
+   one's clearly fell (less than ``slow_fraction`` of its progress, and the larger rate fell
+   ``clear_gain`` or more) stops there, read ``too_slow``, and only the others go on. A
+   window that leaves every rate "within its noise" is doubled, the candidates continuing.
+2. **Finalists.** The rate the bracket chooses and the next good one below it go on, from
+   their own state where the problem can continue them (else trained again from the start),
+   to the longest window the budget left affords, at most ``horizon`` steps (the run's length,
+   or ``steps``). The largest good rate at that length, re-checked on validation loss
+   (``lrscout.choose``), is the choice: a rate that is good for a short window but not for a
+   longer one (the edge of stability moves down as training goes on) loses to the one below.
+
+The budget: without ``train_steps``, three windows of ``steps`` (the default call: 300 steps,
+three times a 100-step LR range test); with it, ``budget_share`` of the run (30%), so a long
+run earns a longer look and a short one never costs more than itself. Every step trained is
+counted in the result (``SweepResult.cost``, ``search_steps``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .analysis import progress, read_curves
+from .errors import InvalidConfigError
+from .planners import AdaptivePlanner
+from .selection import choose
+from .thresholds import Thresholds
+from .types import Candidate, Decision, Trace, Verdict, VerdictKind
+
+SEARCH_FACTOR = 3            # the default call spends at most three windows of ``steps``
+DEFAULT_SHARE = 0.3          # with train_steps: at most this share of the run
+MIN_WINDOW = 10              # the shortest window a curve is read on
+LADDER = 5                   # the bracket's first round: 1e-4 ... 1 by x10
+MIN_BUDGET = LADDER * MIN_WINDOW  # the smallest search: the first round on the shortest windows
+BRACKET_PARTS = 8            # a bracket window is this fraction of the budget
+FINALISTS = 2                # rates continued to the longest window
+LOOK_FIRST = 3               # a round first trains 1/LOOK_FIRST of its window, to stop flat rates
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """How much the search may train, and for what.
+
+    ``steps``: training steps the whole search may spend. ``horizon``: the longest window a
+    finalist is read at. ``train_steps``: the length of the run the rate is for (None: not
+    given, the choice is good for runs of about ``horizon`` steps). ``share``: ``steps`` as a
+    share of ``train_steps``, when given.
+    """
+
+    steps: int
+    horizon: int
+    train_steps: int | None = None
+    share: float | None = None
+
+    @property
+    def bracket_window(self) -> int:
+        return max(MIN_WINDOW, min(self.horizon, self.steps // BRACKET_PARTS))
+
+    def describe(self) -> dict[str, object]:
+        return {"search_budget": self.steps, "horizon": self.horizon, "train_steps": self.train_steps,
+                "budget_share": self.share}
+
+
+def search_budget(steps: int | None, train_steps: int | None, budget_share: float | None) -> SearchBudget:
+    """The budget for a sweep of ``steps``-step windows, or for a ``train_steps`` run.
+
+    Without ``train_steps``: ``SEARCH_FACTOR`` windows of ``steps`` (default 100). With it:
+    ``budget_share`` of the run (default ``DEFAULT_SHARE``), whose longest window is
+    ``steps`` when given, else the run itself. A budget below ``MIN_BUDGET`` cannot read a curve
+    and is refused, with what to change.
+    """
+    if train_steps is None:
+        if budget_share is not None:
+            raise InvalidConfigError(f"budget_share={budget_share:g} is a share of the run: pass train_steps "
+                                     "(the run's length in steps) with it")
+        horizon = 100 if steps is None else steps
+        return SearchBudget(SEARCH_FACTOR * horizon, horizon)
+    share = DEFAULT_SHARE if budget_share is None else budget_share
+    budget = int(share * train_steps)
+    if budget < MIN_BUDGET:
+        raise InvalidConfigError(
+            f"train_steps={train_steps} at budget_share={share:g} leaves the search {budget} steps, fewer than the "
+            f"smallest search ({MIN_BUDGET} steps: {LADDER} rates x {MIN_WINDOW} steps): raise budget_share "
+            f"(at most 1, the run itself{'' if train_steps >= MIN_BUDGET else ', which is still too short'}) "
+            "or give a grid to try (lrs=...)")
+    horizon = train_steps if steps is None else min(steps, train_steps)
+    return SearchBudget(budget, horizon, train_steps, share)
+
+
+@dataclass
+class _Entry:
+    trace: Trace
+    window: int                     # the steps it was asked to reach
+    stopped: Verdict | None = None  # the verdict of a rate stopped as flat
+
+
+@dataclass
+class SearchOutcome:
+    """What the search found: every rate's latest reading, the decision and what it rests on."""
+
+    candidates: tuple[Candidate, ...]
+    decision: Decision
+    notes: Mapping[str, object] = field(default_factory=dict)
+
+
+class BudgetedSearch:
+    """The default plan of ``lrscout.sweep``: see the module docstring for the rule.
+
+    ``budget``: a ``SearchBudget``. ``start``, ``max_lr``, ``min_lr``: the bracket's ladder
+    (``AdaptivePlanner``'s). ``finalists``: rates continued to the longest window.
+    """
+
+    def __init__(self, budget: SearchBudget, *, start: float = 1e-4, min_lr: float = 1e-8, max_lr: float = 1e3,
+                 finalists: int = FINALISTS, look_first: bool = True) -> None:
+        self.budget = budget
+        self.start, self.min_lr, self.max_lr = start, min_lr, max_lr
+        self.finalists = finalists
+        self.look_first = look_first
+
+    def __repr__(self) -> str:
+        return (f"BudgetedSearch(budget={self.budget.steps}, horizon={self.budget.horizon}, "
+                f"bracket_window={self.budget.bracket_window}, finalists={self.finalists})")
+
+    # -- the search ------------------------------------------------------------------------
+    def run(self, train_to: Callable[[Sequence[float], int], list[Trace]], spent: Callable[[], int],
+            continues: bool, thresholds: Thresholds) -> SearchOutcome:
+        """``train_to(lrs, steps)`` trains each rate until it has ``steps`` steps and returns its
+        whole trace; ``spent()`` is every step the plan spent so far; ``continues`` says whether the
+        problem can continue a rate from its own state (planned that way whatever the executor;
+        where it cannot, the search plans restarts and pays for them)."""
+        self._train_to, self._spent, self._continues, self._thresholds = train_to, spent, continues, thresholds
+        self._entries: dict[float, _Entry] = {}
+        budget, window = self.budget, self.budget.bracket_window
+        reserve = self.finalists * window            # what the finalists need to at least double their window
+        planner = AdaptivePlanner(self.start, min_lr=self.min_lr, max_lr=self.max_lr)
+        bracket: list[float] = []
+        first = True
+        while True:
+            batch = list(planner.ask())
+            if not batch:
+                if self._lengthen(bracket, window, budget.steps - reserve):
+                    window = min(2 * window, budget.horizon)
+                    planner.tell(self._read(bracket))
+                    continue
+                break
+            if not first:
+                # later rounds take what the budget leaves: while the stable range is still open
+                # (nothing too high above it, or nothing stable below) all of it, else all but the
+                # finalists' share
+                limit = budget.steps - (reserve if self._bounded(bracket) else 0)
+                batch = batch[:max(0, (limit - spent()) // window)]
+                if not batch:
+                    break
+            first = False
+            self._bracket_round(batch, window)
+            bracket.extend(batch)
+            planner.tell(self._read(bracket))
+        candidates = self._read(bracket)
+        decision = choose(candidates, thresholds)
+        notes: dict[str, object] = {"bracket_window": window}
+        if decision.lr is None:
+            return SearchOutcome(tuple(candidates), decision, notes)
+        return self._finish(candidates, decision, window, notes)
+
+    def _bounded(self, bracket: list[float]) -> bool:
+        """Whether the bracket found both ends of the stable range: a stable rate with a too-high
+        (or failed) one above it, and the smallest rate not too high."""
+        cs = sorted(self._read(bracket), key=lambda c: c.lr)
+        stable = [i for i, c in enumerate(cs) if c.kind.is_stable]
+        if not stable or stable[0] != 0:
+            return False
+        return any(c.kind.is_too_high or c.kind is VerdictKind.FAILED for c in cs[stable[-1] + 1:])
+
+    def _bracket_round(self, batch: list[float], window: int) -> None:
+        look = window // LOOK_FIRST
+        if self.look_first and self._continues and look >= MIN_WINDOW:
+            self._record(batch, look)
+            flat = self._flat_behind(batch, look)
+            rest = [lr for lr in batch if lr not in flat]
+            if rest:
+                self._record(rest, window)
+        else:
+            self._record(batch, window)
+
+    def _record(self, lrs: Sequence[float], window: int) -> None:
+        for trace in self._train_to(lrs, window):
+            self._entries[trace.lr] = _Entry(trace, window)
+
+    def _flat_behind(self, batch: list[float], look: int) -> set[float]:
+        """Rates of ``batch`` whose loss barely moved in ``look`` steps while a larger rate's clearly fell."""
+        t = self._thresholds
+        moved: dict[float, float] = {}
+        for lr, entry in self._entries.items():
+            losses = np.asarray(entry.trace.train_loss[:look], dtype=np.float64)
+            if entry.trace.error is None and losses.size >= look and np.all(np.isfinite(losses)):
+                tail = max(1, look // 10)
+                moved[lr] = progress(float(losses[0]), float(losses[-tail:].mean()))
+        flat: set[float] = set()
+        for lr in batch:
+            if lr not in moved:
+                continue
+            ahead = [(other, p) for other, p in moved.items() if other > lr and p >= -math.log1p(-t.clear_gain)]
+            if not ahead:
+                continue
+            other, best = max(ahead, key=lambda item: item[1])
+            if moved[lr] < t.slow_fraction * best:
+                entry = self._entries[lr]
+                fell = 1 - math.exp(-moved[lr])
+                entry.stopped = Verdict(VerdictKind.TOO_SLOW, (
+                    f"stopped after {look} steps: the loss {'fell' if fell >= 0 else 'rose'} {abs(100 * fell):.0f}% "
+                    f"while lr {other:.3g}'s fell {100 * (1 - math.exp(-best)):.0f}% ({100 * moved[lr] / best:.0f}% "
+                    "of its progress): too slow"))
+                flat.add(lr)
+        return flat
+
+    def _lengthen(self, bracket: list[float], window: int, limit: int) -> bool:
+        """When no rate reads good only because the window is too short for the noise, continue
+        the stable ones to twice the window (if the budget allows); True when it did."""
+        if window >= self.budget.horizon or not bracket:
+            return False
+        candidates = self._read(bracket)
+        if any(c.kind is VerdictKind.GOOD for c in candidates):
+            return False
+        noisy = [c.lr for c in candidates if c.kind is VerdictKind.TOO_SLOW and self._entries[c.lr].stopped is None
+                 and "noise" in c.verdict.reason]
+        if not noisy:
+            return False
+        longer = min(2 * window, self.budget.horizon)
+        stable = [c.lr for c in candidates if c.kind.is_stable and self._entries[c.lr].stopped is None]
+        cost = len(stable) * (longer - (window if self._continues else 0))
+        if self._spent() + cost > limit:
+            return False
+        self._record(stable, longer)
+        return True
+
+    def _read(self, lrs: Sequence[float]) -> list[Candidate]:
+        """Read these rates together (one window's worth); a rate stopped as flat keeps that verdict."""
+        entries = [self._entries[lr] for lr in lrs]
+        verdicts = read_curves([e.trace for e in entries], self._thresholds)
+        return [Candidate(e.trace, e.stopped if e.stopped is not None else v) for e, v in zip(entries, verdicts)]
+
+    def _finish(self, bracket: list[Candidate], decision: Decision, window: int,
+                notes: dict[str, object]) -> SearchOutcome:
+        """Continue the chosen rate and the next good ones below it to the longest window left."""
+        chosen = decision.lr
+        good_below = sorted((c.lr for c in bracket if c.kind is VerdictKind.GOOD and c.lr <= chosen), reverse=True)
+        finalists = good_below[:self.finalists]
+        left = self.budget.steps - self._spent()
+        per = left // max(1, len(finalists))
+        longest = min(self.budget.horizon, (window + per) if self._continues else per)
+        by_lr = {c.lr: c for c in bracket}
+        if longest <= window or not finalists:
+            notes.update(finalists=[], finalist_window=window)
+            return SearchOutcome(tuple(by_lr.values()), decision, notes)
+        self._record(finalists, longest)
+        final = self._read(finalists)
+        final_decision = choose(final, self._thresholds)
+        notes.update(finalists=finalists, finalist_window=longest)
+        by_lr.update({c.lr: c for c in final})
+        if final_decision.lr is None:
+            # every finalist turned bad over the longer window: the bracket's choice stands, said so
+            reasons = decision.reasons + (
+                f"over {longest} steps no finalist stayed good ({', '.join(f'{c.lr:.3g} {c.kind.value}' for c in final)});"
+                f" the choice is the bracket's, read over {window} steps",)
+            final_decision = replace(decision, reasons=reasons)
+        else:
+            above = sorted((c for c in bracket if c.lr > max(finalists)), key=lambda c: c.lr)
+            edge = next((c for c in above if c.kind is not VerdictKind.GOOD), None)
+            shown = " and ".join(f"{lr:.3g}" for lr in sorted(finalists))
+            context = (f"{shown} {'were' if len(finalists) > 1 else 'was'} trained on to {longest} steps (the "
+                       f"others {window}), and the choice is read there")
+            if above:
+                context += (f"; above {'them' if len(finalists) > 1 else 'it'}, " + (
+                    f"{edge.lr:.3g} was {edge.kind.value} over {edge.steps_used} steps" if edge is not None
+                    else f"{above[0].lr:.3g} was good over {window} steps but validated worse"))
+            largest_tried = max(c.lr for c in by_lr.values())
+            advice = tuple(a for a in final_decision.advice
+                           if "largest rate tried" not in a or final_decision.lr == largest_tried)
+            final_decision = replace(final_decision, reasons=final_decision.reasons + (context,), advice=advice)
+        return SearchOutcome(tuple(sorted(by_lr.values(), key=lambda c: c.lr)), final_decision, notes)
