@@ -70,10 +70,11 @@ def compare_scaling(data: Table | str, target: str, *, scalings: Sequence[str] =
 
     scored = {s: _score(r) for s, r in results.items()}
     better = min(scalings, key=lambda s: (scored[s][0], -(results[s].chosen_lr or 0.0)))
-    steps = next(iter(results.values())).config.get("steps")
     reasons = []
     for s, r in results.items():
         chosen = f"chose {r.chosen_lr:.3g}" if r.decision.chosen else "chose no rate"
+        # the budgeted search reads its choice over the window its budget left: say which
+        steps = r.candidate(r.chosen_lr).steps_used if r.chosen_lr is not None else r.config.get("steps")
         reasons.append(f"{_LABELS[s]}: {chosen} ({_good_range(r)}), {scored[s][1]} after {steps} steps")
     reasons.append(f"better: {_LABELS[better]} features"
                    + ("" if math.isfinite(scored[better][0]) else " (no scaling found a good rate)"))

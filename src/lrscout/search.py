@@ -95,7 +95,7 @@ def search_budget(steps: int | None, train_steps: int | None, budget_share: floa
             f"train_steps={train_steps} at budget_share={share:g} leaves the search {budget} steps, fewer than the "
             f"smallest search ({MIN_BUDGET} steps: {LADDER} rates x {MIN_WINDOW} steps): raise budget_share "
             f"(at most 1, the run itself{'' if train_steps >= MIN_BUDGET else ', which is still too short'}) "
-            "or give a grid to try (lrs=...)")
+            "or give a grid to try (lrs=..., --lrs)")
     horizon = train_steps if steps is None else min(steps, train_steps)
     return SearchBudget(budget, horizon, train_steps, share)
 

@@ -26,19 +26,21 @@ def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: fl
 
 def sweep_table(data: Table | str, target: str, *, model: str | None = None,
                 features: Sequence[str] | None = None, scale: str = "none", val_fraction: float = 0.2,
-                lrs: Sequence[float] | None = None, steps: int = 100, batch_size: int | None = None,
-                momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                lrs: Sequence[float] | None = None, steps: int | None = None, train_steps: int | None = None,
+                budget_share: float | None = None, batch_size: int | None = None, momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                 on_batch: Callable[[BatchDone], None] | None = None, executor: "str | Runner | None" = None,
                 journal: "str | os.PathLike[str] | None" = None, resume: bool = False,
                 max_points: int | None = None) -> SweepResult:
     """Read (if a path), check, split and scale a table, then sweep a built-in model on it.
 
-    ``executor``, ``journal``, ``resume`` and ``max_points`` are passed to ``lrscout.sweep``.
+    ``steps``, ``train_steps``, ``budget_share``, ``executor``, ``journal``, ``resume`` and
+    ``max_points`` are passed to ``lrscout.sweep``.
     """
     table = read_csv(data) if isinstance(data, str) else data
     dataset = prepare(table, target, model=model, features=features, scale=scale,
                       val_fraction=val_fraction, seed=seed)
     problem = problem_for(dataset, batch_size=batch_size, momentum=momentum, seed=seed)
     config = {"data": table.name, "val_fraction": val_fraction, **dataset.describe()}
-    return sweep(problem, lrs, steps, thresholds=thresholds, on_batch=on_batch, config=config,
+    return sweep(problem, lrs, steps, train_steps=train_steps, budget_share=budget_share, thresholds=thresholds,
+                 on_batch=on_batch, config=config,
                  executor=executor, journal=journal, resume=resume, max_points=max_points)

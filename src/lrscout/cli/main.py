@@ -31,8 +31,14 @@ def cli() -> None:
               help="Built-in model; inferred from the target when omitted.")
 @click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
 @click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
-@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
-              help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
+@click.option("--steps", default=None, type=click.IntRange(min=MIN_STEPS),
+              help=f"The window the choice is read over, in steps (default 100; at least {MIN_STEPS}: a shorter "
+                   "curve cannot be read). The search spends at most 3x this; with --lrs every rate trains it.")
+@click.option("--train-steps", default=None, type=click.IntRange(min=1),
+              help="The length of the run you will train, in steps: the rate is chosen for it, and the search "
+                   "spends at most --budget-share of it.")
+@click.option("--budget-share", default=None, type=click.FloatRange(0.0, 1.0, min_open=True),
+              help="With --train-steps: the share of the run the search may spend (default 0.3).")
 @click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
 @click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
               help="Heavy-ball momentum.")

@@ -11,8 +11,8 @@ from .common import check_outputs, console, json_to_stdout, plain, progress, wri
 from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
 
 
-def run(data: str, target: str, model: str | None, features: str | None, lrs: str | None, steps: int,
-        batch_size: int | None, momentum: float, scale: str, compare_scaling: bool, val_fraction: float,
+def run(data: str, target: str, model: str | None, features: str | None, lrs: str | None, steps: int | None,
+        train_steps: int | None, budget_share: float | None, batch_size: int | None, momentum: float, scale: str, compare_scaling: bool, val_fraction: float,
         seed: int, json_path: str | None, plot_path: str | None, report_path: str | None,
         tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, timeout: float | None,
         ray_address: str | None, resume: bool, max_points: int | None, quiet: bool) -> int:
@@ -35,7 +35,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                  + (", without --compare-scaling" if compare_scaling else ""))
     table = read_csv(data)
     options: dict[str, Any] = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid,
-                                   steps=steps, batch_size=batch_size, momentum=momentum, seed=seed, executor=runner,
+                                   steps=steps, train_steps=train_steps, budget_share=budget_share, batch_size=batch_size, momentum=momentum, seed=seed, executor=runner,
                                    max_points=max_points)
     comparison = None
     interrupted = False

@@ -39,6 +39,7 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
         console.print(f"[bold green]chosen learning rate: {d.lr:g}[/]")
     else:
         console.print("[bold red]no learning rate chosen[/]")
+    console.print(f"  {escape(result.horizon_note())}", highlight=False)
     for reason in d.reasons:
         console.print(f"  - {escape(reason)}", highlight=False)
     for a in d.advice:

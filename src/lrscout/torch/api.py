@@ -27,7 +27,8 @@ _CHECKED = {"seed": Int(0), "compile": Flag(), "cuda_graphs": Flag(),
 
 @checked(**_CHECKED, range_test=InstanceOf(lambda: (bool, Mapping), "True, False or a dict of range test options"))
 def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
-          lrs: Sequence[float] | None = None, steps: int = 100, val_data: Any = None,
+          lrs: Sequence[float] | None = None, steps: int | None = None, train_steps: int | None = None,
+          budget_share: float | None = None, val_data: Any = None,
           range_test: bool | Mapping[str, Any] = False,
           batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
           optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
@@ -54,8 +55,11 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
       DataLoader that has no generator of its own, so the same call repeats its result; your
       own random generators are left as they were.
 
-    How: ``lrs`` (explicit grid) or ``planner`` (default: the adaptive 1e-4..1 plan), ``steps``
-    per candidate, ``prune``, ``thresholds`` and ``on_batch`` as in ``lrscout.sweep``.
+    How: the budgeted search by default, or ``lrs`` (explicit grid) or ``planner``; ``steps``,
+    ``train_steps`` (the length of the run you will train: the choice is made for it, and the
+    search spends at most ``budget_share`` of it, default 0.3), ``prune``, ``thresholds`` and
+    ``on_batch`` as in ``lrscout.sweep``. ``result.search_steps`` counts every step trained,
+    the engine probe and the range test included.
     ``mode``: "auto" (time both engines, pick the faster), "vectorized" or "sequential". The
     engines agree to rounding (about 1e-7 in float32, far less closely in bfloat16), and "auto"
     decides by timing, so pass a mode when a result must repeat bit for bit;
@@ -87,12 +91,12 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
                                dtype=dtype, mode=mode, amp=amp, accumulation_steps=accumulation_steps,
                                num_threads=num_threads, chunk_size=chunk_size, compile=compile,
                                cuda_graphs=cuda_graphs, val_batches=val_batches)
-        result = core_sweep(problem, lrs, steps, planner=planner, thresholds=thresholds, prune=prune,
-                            on_batch=on_batch)
+        result = core_sweep(problem, lrs, steps, train_steps=train_steps, budget_share=budget_share,
+                            planner=planner, thresholds=thresholds, prune=prune, on_batch=on_batch)
         if not range_test:
             return result
         with preserved(device, problem.num_threads):
             test = run_range_test(problem.bench, test_config)
-        return dataclasses.replace(result, range_test=test)
+        return dataclasses.replace(result, range_test=test, cost={**result.cost, "range_test": int(test.lrs.size)})
 
     return on_rank_zero(run)

@@ -7,7 +7,9 @@
   in eval mode. A copy of the module trains (Lightning drops the Trainer from copies, so
   ``self.log`` in the copy only warns, and that warning is silenced here).
 - ``LRScoutCallback``: in a real ``Trainer.fit``, at ``on_train_start`` (the dataloaders and
-  optimizers exist, no step has run), sweeps on the trainer's training dataloader and, when
+  optimizers exist, no step has run), sweeps on the trainer's training dataloader, choosing
+  for the run the trainer will train (``trainer.estimated_stepping_batches`` steps, its
+  search spending at most ``budget_share`` of them) and, when
   a learning rate was chosen, scales every rate of the trainer's optimizer and schedulers by
   one factor, so that the largest group's peak is the chosen one (the peak: ``OneCycleLR``'s
   ``max_lr``, another scheduler's initial lr, else the lr; ratios between groups and the
@@ -20,6 +22,7 @@ Lightning is imported from ``lightning.pytorch`` when installed, else ``pytorch_
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Mapping, Sequence
 
@@ -72,12 +75,33 @@ def training_step_loss(module: "pl.LightningModule", batch: Any) -> torch.Tensor
     return out
 
 
+def run_length(trainer: Any) -> int | None:
+    """The run's length in optimizer steps, as the trainer estimates it
+    (``trainer.estimated_stepping_batches``: max_steps, or epochs x batches / accumulation);
+    None when it cannot say (an endless run, or a trainer not yet set up)."""
+    try:
+        steps = trainer.estimated_stepping_batches
+    except Exception:       # Lightning raises when the trainer has no data or strategy yet
+        return None
+    if not isinstance(steps, (int, float)) or isinstance(steps, bool) or not math.isfinite(steps) or steps < 1:
+        return None
+    return int(steps)
+
+
 def sweep_lightning(module: "pl.LightningModule", train_dataloaders: Any = None, *, datamodule: Any = None,
-                    val_dataloaders: Any = None, lrs: Sequence[float] | None = None, steps: int = 100,
-                    **options: Any) -> SweepResult:
-    """``lrscout.torch.sweep`` on a LightningModule; ``options`` are that function's keywords."""
+                    val_dataloaders: Any = None, lrs: Sequence[float] | None = None, steps: int | None = None,
+                    trainer: Any = None, train_steps: int | None = None, **options: Any) -> SweepResult:
+    """``lrscout.torch.sweep`` on a LightningModule; ``options`` are that function's keywords.
+
+    The rate is chosen for a run of ``train_steps`` steps; given a ``trainer`` (or with the
+    module attached to one) and no ``train_steps``, the run's length is the trainer's
+    ``estimated_stepping_batches``.
+    """
     if not isinstance(module, pl.LightningModule):
         raise InvalidConfigError(f"module must be a LightningModule, got {type(module).__name__}")
+    if train_steps is None and lrs is None and options.get("planner") is None:
+        attached = trainer if trainer is not None else getattr(module, "_trainer", None)
+        train_steps = None if attached is None else run_length(attached)
     if train_dataloaders is None:
         if datamodule is None:
             raise InvalidConfigError("give train_dataloaders or a datamodule")
@@ -93,23 +117,26 @@ def sweep_lightning(module: "pl.LightningModule", train_dataloaders: Any = None,
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_LOG_WARNING)
         return sweep(module, module_optimizer(module), train_data=train_dataloaders, val_data=val_dataloaders,
-                     batch_loss=training_step_loss, lrs=lrs, steps=steps, **options)
+                     batch_loss=training_step_loss, lrs=lrs, steps=steps, train_steps=train_steps, **options)
 
 
 class LRScoutCallback(pl.Callback):
     """Sweep at the start of ``Trainer.fit`` and train at the chosen learning rate."""
 
-    def __init__(self, *, lrs: Sequence[float] | None = None, steps: int = 100, apply: bool = True,
-                 **options: Any) -> None:
+    def __init__(self, *, lrs: Sequence[float] | None = None, steps: int | None = None, apply: bool = True,
+                 train_steps: int | None = None, **options: Any) -> None:
         self.lrs = lrs
         self.steps = steps
         self.apply = apply
+        self.train_steps = train_steps
         self.options = options
         self.result: SweepResult | None = None
 
     def on_train_start(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        # the run the rate is for: the one this trainer is about to train, unless told otherwise
         self.result = sweep_lightning(pl_module, trainer.train_dataloader, val_dataloaders=trainer.val_dataloaders,
-                                      lrs=self.lrs, steps=self.steps, **self.options)
+                                      lrs=self.lrs, steps=self.steps, trainer=trainer, train_steps=self.train_steps,
+                                      **self.options)
         chosen = self.result.chosen_lr
         if not self.apply or chosen is None or len(trainer.optimizers) != 1:
             return

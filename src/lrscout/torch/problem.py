@@ -63,12 +63,23 @@ class TorchProblem:
         lrs = [float(lr) for lr in lrs]                     # keep the caller's order
         steps = positive_int("steps", steps)
         with preserved(self.bench.options.device, self.num_threads):
-            if self._engine is None:
-                self.choice, self._engine = choose_mode(self.mode, self.bench, lrs, chunk_size=self.chunk_size,
-                                                        compile=self.compile, cuda_graphs=self.cuda_graphs)
-            if isinstance(self._engine, SequentialEngine):
-                return self._engine.train(lrs, steps, pruner)
-            return self._vectorized(self._engine, lrs, steps, pruner)
+            engine = self._engine_for(lrs)
+            if isinstance(engine, SequentialEngine):
+                return engine.train(lrs, steps, pruner)
+            return self._vectorized(engine, lrs, steps, pruner)
+
+    def cohort(self) -> "TorchCohort":
+        """Candidates that keep their state between calls, so a search can train them further
+        (``lrscout.problem.Cohort``): the vectorized engine keeps each candidate's rows of the
+        stacked weights and optimizer state, the sequential engine a copy of the model and the
+        optimizer's state in CPU memory."""
+        return TorchCohort(self)
+
+    def _engine_for(self, lrs: list[float]) -> Engine:
+        if self._engine is None:
+            self.choice, self._engine = choose_mode(self.mode, self.bench, lrs, chunk_size=self.chunk_size,
+                                                    compile=self.compile, cuda_graphs=self.cuda_graphs)
+        return self._engine
 
     def _vectorized(self, engine: VectorizedEngine, lrs: list[float], steps: int,
                     pruner: DivergencePruner | None) -> list[Trace]:
@@ -123,3 +134,57 @@ def _tensors(batch: Any) -> list[torch.Tensor]:
     if isinstance(batch, (list, tuple)):
         return [t for item in batch for t in _tensors(item)]
     return []
+
+
+class TorchCohort:
+    """A ``TorchProblem``'s candidates, each continuing from its own state (``lrscout.problem.Cohort``).
+
+    ``train_to(lrs, steps)`` brings every rate to ``steps`` steps: a new rate starts from the
+    shared start, one seen before goes on from where it stopped, on the batches that follow.
+    Rates at the same step train together on the problem's engine (chunked as ``train`` does;
+    a vectorized chunk that raises is trained again sequentially from the start).
+    """
+
+    def __init__(self, problem: TorchProblem) -> None:
+        self.problem = problem
+        self._states: dict[float, Any] = {}       # lr -> engine state to go on from (None: stopped)
+        self._traces: dict[float, Trace] = {}
+
+    def train_to(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
+        check_grid(lrs, where="lrs")
+        steps = positive_int("steps", steps)
+        rates = [float(lr) for lr in lrs]
+        problem = self.problem
+        with preserved(problem.bench.options.device, problem.num_threads):
+            engine = problem._engine_for(rates)
+            groups: dict[int, list[float]] = {}
+            for lr in rates:
+                trace = self._traces.get(lr)
+                done = 0 if trace is None else trace.steps_used
+                if trace is None or (self._states.get(lr) is not None and done < steps):
+                    groups.setdefault(done, []).append(lr)
+            for done, group in sorted(groups.items()):
+                self._advance(engine, group, steps, pruner, fresh=done == 0)
+        return [self._traces[lr] for lr in rates]
+
+    def _advance(self, engine: Engine, group: list[float], steps: int, pruner: DivergencePruner | None,
+                 fresh: bool) -> None:
+        resume = None if fresh else [self._states[lr] for lr in group]
+        if isinstance(engine, SequentialEngine):
+            self._keep(group, *engine.advance(group, steps, pruner, resume))
+            return
+        size = (self.problem.choice.chunk_size if self.problem.choice else None) or len(group)
+        for i in range(0, len(group), size):
+            chunk = group[i:i + size]
+            try:
+                self._keep(chunk, *engine.advance(chunk, steps, pruner, None if resume is None else resume[i:i + size]))
+            except Exception as exc:
+                warnings.warn(f"lrscout: the vectorized step raised ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); rerunning "
+                              f"{len(chunk)} candidate(s) sequentially from the start", FallbackWarning, stacklevel=4)
+                self._keep(chunk, *SequentialEngine(self.problem.bench).advance(chunk, steps, pruner))
+
+    def _keep(self, lrs: list[float], traces: list[Trace], states: list[Any]) -> None:
+        for lr, trace, state in zip(lrs, traces, states, strict=True):
+            self._traces[lr] = trace
+            self._states[lr] = state

@@ -12,9 +12,10 @@ always does); otherwise unscale, measure and step.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ import torch
 from ..problem import DivergencePruner
 from ..types import Trace
 from . import measures
+from .state import ModuleState, RngState
 from .workbench import Workbench
 
 
@@ -47,17 +49,32 @@ class SequentialEngine:
 
     def run(self, lr_at: Callable[[int], float], steps: int, stop: StopRule) -> Run:
         """Train one candidate from the shared start; a raising step ends the run with ``error``."""
+        return self.run_from(lr_at, steps, stop)[0]
+
+    def run_from(self, lr_at: Callable[[int], float], steps: int, stop: StopRule,
+                 resume: SeqState | None = None) -> tuple[Run, SeqState | None]:
+        """``run``, from the shared start or from ``resume`` (a state ``run_from`` returned), to
+        ``steps`` steps in all; also the state to go on from (None once stopped or failed)."""
         bench = self.bench
-        schedule = bench.steps(steps)     # before reset: pulling from a DataLoader draws random numbers
+        t0 = 0 if resume is None else len(resume.record.losses)
+        schedule = bench.steps(steps)[t0:]     # before reset: pulling from a DataLoader draws random numbers
         bench.reset()
-        record = Run()
-        optimizer = bench.optimizer.build(lr_at(0))
+        record = Run() if resume is None else resume.record
+        optimizer = bench.optimizer.build(lr_at(t0))
         scaler = bench.options.grad_scaler()
+        previous_update: torch.Tensor | None = None     # the last update, flattened: (1, n)
+        if resume is not None:
+            resume.model.load_into(bench.model)
+            optimizer.load_state_dict(copy.deepcopy(resume.optimizer))
+            if scaler is not None and resume.scaler is not None:
+                scaler.load_state_dict(resume.scaler)
+            previous_update = None if resume.previous is None else resume.previous.to(bench.options.device)
+            resume.rng.restore()
         params = [p for p in bench.model.parameters() if p.requires_grad]
         accumulation = bench.options.accumulation_steps
-        previous_update: torch.Tensor | None = None     # the last update, flattened: (1, n)
         try:
-            for t, micro_batches in enumerate(schedule):
+            for i, micro_batches in enumerate(schedule):
+                t = t0 + i
                 lr = lr_at(t)
                 bench.optimizer.set_lr(optimizer, lr)
                 optimizer.zero_grad(set_to_none=True)
@@ -91,22 +108,38 @@ class SequentialEngine:
                     record.update_cosine.append(float(cosine[0]))
         except Exception as exc:   # a candidate's training failing is a result; the sweep goes on
             record.error = f"{type(exc).__name__}: {exc}"
-        return record
+        if record.stopped or record.error is not None:
+            return record, None
+        # kept off the device: a search may hold several candidates between rounds
+        state = SeqState(ModuleState.capture(bench.model, device=torch.device("cpu")),
+                         _to_cpu(optimizer.state_dict()), None if scaler is None else scaler.state_dict(),
+                         None if previous_update is None else previous_update.detach().cpu(), record,
+                         math.nan, RngState.capture(bench.options.device))
+        return record, state
 
     def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
-        traces = []
-        for lr in lrs:
-            start: list[float] = []
+        return self.advance(lrs, steps, pruner)[0]
+
+    def advance(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                resume: Sequence[SeqState | None] | None = None) -> tuple[list[Trace], list[SeqState | None]]:
+        """Train each rate to ``steps`` steps, from the shared start or from its ``resume`` state;
+        each rate's whole trace so far, and its state to go on from (None once stopped)."""
+        traces, states = [], []
+        for k, lr in enumerate(lrs):
+            earlier = None if resume is None else resume[k]
+            start: list[float] = [] if earlier is None else [earlier.start]
 
             def stop(t: int, loss: float, start: list[float] = start) -> bool:
-                if t == 0:
+                if not start:
                     start.append(loss)
                 return pruner is not None and pruner.stop_one(start[0], loss)
 
             def lr_at(_t: int, lr: float = lr) -> float:
                 return lr
 
-            record = self.run(lr_at, steps, stop)
+            record, state = self.run_from(lr_at, steps, stop, earlier)
+            if state is not None:
+                state.start = start[0] if start else math.nan
             val = None
             if record.error is None and not record.stopped:
                 try:
@@ -114,8 +147,36 @@ class SequentialEngine:
                     val = None if out is None else float(out[0])
                 except Exception as exc:
                     record.error = f"validation raised {type(exc).__name__}: {exc}"
+                    state = None
             traces.append(to_trace(lr, record, val))
-        return traces
+            states.append(state)
+        return traces, states
+
+
+@dataclass
+class SeqState:
+    """One candidate between two ``run_from`` calls, kept in CPU memory: its parameters and
+    buffers, its optimizer's (and fp16 scaler's) state, its last update, its curves so far, its
+    first loss and the random state after its last step."""
+
+    model: ModuleState
+    optimizer: dict
+    scaler: dict | None
+    previous: torch.Tensor | None
+    record: Run
+    start: float
+    rng: RngState
+
+
+def _to_cpu(value: Any) -> Any:
+    """An optimizer's state dict with every tensor copied to the CPU (loading moves them back)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return copy.deepcopy(value)
 
 
 def to_trace(lr: float, record: Run, val: float | None) -> Trace:

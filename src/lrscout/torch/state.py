@@ -77,10 +77,13 @@ class ModuleState:
     tensors: dict[str, torch.Tensor]
 
     @classmethod
-    def capture(cls, module: torch.nn.Module) -> "ModuleState":
+    def capture(cls, module: torch.nn.Module, device: torch.device | None = None) -> "ModuleState":
+        """Clones on the module's device, or copies on ``device`` (a search keeps candidates off the GPU)."""
         named: dict[str, torch.Tensor] = dict(module.named_parameters(remove_duplicate=False))
         named.update(module.named_buffers(remove_duplicate=False))
-        return cls({name: t.detach().clone() for name, t in named.items()})
+        if device is None:
+            return cls({name: t.detach().clone() for name, t in named.items()})
+        return cls({name: t.detach().to(device, copy=True) for name, t in named.items()})
 
     def load_into(self, module: torch.nn.Module) -> None:
         """Copy the snapshot into the module in place and drop its gradients."""

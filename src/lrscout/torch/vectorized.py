@@ -24,6 +24,7 @@ BatchNorm in training mode updates its running statistics in place.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,9 +36,24 @@ from ..types import Trace
 from . import measures
 from .optim_rules import StackedOptimizer, rule_for
 from .sequential import Run, to_trace
+from .state import RngState
 from .workbench import Workbench
 
 Tensors = dict[str, torch.Tensor]
+
+
+@dataclass
+class VecState:
+    """One candidate between two ``advance`` calls: its parameters and optimizer state (its rows
+    of the stacked tensors), its last update, its curves so far, its first loss and the random
+    state after its last step."""
+
+    params: Tensors
+    state: Tensors
+    previous: torch.Tensor | None
+    record: Run
+    start: float
+    rng: RngState
 # new params, new optimizer state, update, loss, grad norm, update/param ratio, update cosine
 StepResult = tuple[Tensors, Tensors, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -139,20 +155,39 @@ class VectorizedEngine:
 
     # -- a chunk of candidates --------------------------------------------------------------
     def train(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
+        return self.advance(lrs, steps, pruner)[0]
+
+    def advance(self, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                resume: Sequence[VecState] | None = None) -> tuple[list[Trace], list[VecState | None]]:
+        """Train ``lrs`` to ``steps`` steps: from the shared start, or from ``resume`` (one state per
+        rate, all at the same step). Returns each rate's whole trace so far, and its state to go on
+        from (None for a rate that stopped)."""
         k = len(lrs)
-        schedule = self.bench.steps(steps)     # before _start's reset: a DataLoader draws random numbers
-        params, state = self._start(k)
-        previous: torch.Tensor | None = None        # the last update, flattened: (K, n)
+        t0 = 0 if resume is None else len(resume[0].record.losses)
+        schedule = self.bench.steps(steps)[t0:]     # before _start's reset: a DataLoader draws random numbers
+        previous: torch.Tensor | None               # the last update, flattened: (K, n)
+        if resume is None:
+            params, state = self._start(k)
+            previous = None
+            records = [Run() for _ in lrs]
+            start = np.full(k, np.nan)
+        else:
+            self._start(0)                           # the shared (untrained) tensors
+            params = {n: torch.stack([r.params[n] for r in resume]) for n in resume[0].params}
+            state = {n: torch.stack([r.state[n] for r in resume]) for n in resume[0].state}
+            previous = None if resume[0].previous is None else torch.stack([r.previous for r in resume])
+            records = [r.record for r in resume]
+            start = np.array([r.start for r in resume], dtype=np.float64)
+            resume[0].rng.restore()                  # every candidate at this step drew the same numbers
         lr = torch.tensor(list(lrs), dtype=torch.float64, device=self.bench.options.device)
         rows = np.arange(k)                       # which candidate each stacked row holds
-        records = [Run() for _ in lrs]
-        start = np.full(k, np.nan)
         pending: list[tuple[Any, ...]] = []
-        for t, micro_batches in enumerate(schedule):
+        for i, micro_batches in enumerate(schedule):
+            t = t0 + i
             params, state, previous, loss, grad_norm, ratio, cosine = self._call(
                 params, state, previous, lr, micro_batches[0], t + 1)
             pending.append((t, loss, grad_norm, ratio, cosine))
-            if (t + 1) % self.sync_every and t + 1 < len(schedule):
+            if (i + 1) % self.sync_every and i + 1 < len(schedule):
                 continue
             keep = self._record(pending, rows, records, start, pruner)
             pending.clear()
@@ -163,14 +198,20 @@ class VectorizedEngine:
                 lr, rows = lr.index_select(0, index), rows[keep]
             if rows.size == 0:
                 break
+        rng = RngState.capture(self.bench.options.device)
         val = np.full(k, np.nan)
         if rows.size:
             out = self.bench.val_loss(lambda batch: self._eval(params, self._shared, batch))
             if out is not None:
                 val[rows] = out.cpu().numpy()
         has_val = self.bench.val_source is not None
-        return [to_trace(lrs[i], records[i], float(val[i]) if has_val and not records[i].stopped else None)
-                for i in range(k)]
+        traces = [to_trace(lrs[i], records[i], float(val[i]) if has_val and not records[i].stopped else None)
+                  for i in range(k)]
+        states: list[VecState | None] = [None] * k
+        for j, i in enumerate(rows):
+            states[i] = VecState({n: v[j] for n, v in params.items()}, {n: v[j] for n, v in state.items()},
+                                 None if previous is None else previous[j], records[i], float(start[i]), rng)
+        return traces, states
 
     @staticmethod
     def _record(pending: list[tuple[Any, ...]], rows: np.ndarray, records: list[Run], start: np.ndarray,
