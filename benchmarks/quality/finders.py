@@ -67,16 +67,23 @@ def _loader(data: Tensors, batch_size: int, seed: int) -> DataLoader:
 
 # ------------------------------------------------------------------------------ lrscout
 
-def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int = 100) -> Found:
-    """``lrscout.torch.sweep`` with its defaults (100 steps, adaptive planner, auto engine); the
-    ``lrscout-50`` variant shortens the window to 50 steps, to measure what a cheaper sweep loses."""
+def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int | None = None, train_steps: bool = False,
+                  **options: Any) -> Found:
+    """``lrscout.torch.sweep`` with its defaults (the budgeted search: 300 steps at most, its
+    choice read over windows of up to 100 steps, auto engine). ``train_steps=True`` tells it the
+    task's budget (``lrscout-train-steps``: at most 30% of it); ``steps`` and ``options`` make
+    the design variants below."""
     import lrscout.torch as lt
 
+    import lrscout
+
     fit, inner = task.inner_split()
+    search = options.pop("search", None)
+    if search is not None:
+        options["planner"] = lrscout.BudgetedSearch(**search)
     result = lt.sweep(model, task.optimizer, task.loss_fn, fit, val_data=inner, batch_size=task.batch_size,
-                      seed=seed, optimizer_kwargs=task.optimizer_kwargs, steps=steps)
-    steps = sum(c.steps_used for c in result.candidates)
-    probe_steps = int(result.config.get("mode_probe_steps", 0))   # auto mode's engine probe trains too
+                      seed=seed, optimizer_kwargs=task.optimizer_kwargs, steps=steps,
+                      train_steps=task.steps if train_steps else None, **options)
     info = {
         "candidates": [{"lr": c.lr, "verdict": c.kind.value, "reason": c.verdict.reason, "steps": c.steps_used,
                         "inner_val": c.val_loss if c.val_loss is not None and math.isfinite(c.val_loss) else None}
@@ -84,9 +91,11 @@ def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int = 100) -> 
         "decision": list(result.decision.reasons) + [f"advice: {a}" for a in result.decision.advice],
         "findings": [f.kind.value for f in result.findings],
         "mode": result.config.get("mode"), "rounds": [list(r) for r in result.rounds],
-        "candidate_steps": steps, "probe_steps": probe_steps, "config": dict(result.config),
+        "round_windows": result.config.get("round_windows"), "cost": dict(result.cost),
+        "candidate_steps": result.cost.get("candidates", 0),
+        "probe_steps": result.cost.get("engine_probe", 0), "config": dict(result.config),
     }
-    return Found(result.chosen_lr, steps + probe_steps, info)
+    return Found(result.chosen_lr, result.search_steps, info)
 
 
 def lrscout_range(task: Task, model: nn.Module, seed: int, rule: str = "steepest") -> Found:
@@ -219,7 +228,13 @@ def default(task: Task, model: nn.Module, seed: int) -> Found:
 
 FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "lrscout": lrscout_sweep,
+    "lrscout-train-steps": functools.partial(lrscout_sweep, train_steps=True),
     "lrscout-50": functools.partial(lrscout_sweep, steps=50),
+    # design variants of the budgeted search (benchmarks/quality/README.md, "Cost"): finalists at a spacing
+    "lrscout-f2s2": functools.partial(lrscout_sweep, search=dict(spacing=2.15)),
+    "lrscout-f2s2-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(spacing=2.15)),
+    "lrscout-f3s18": functools.partial(lrscout_sweep, search=dict(finalists=3, spacing=1.78)),
+    "lrscout-f3s18-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(finalists=3, spacing=1.78)),
     "lrscout-range": lrscout_range,
     "lrscout-range-valley": functools.partial(lrscout_range, rule="valley"),
     "lrscout-range-min10": functools.partial(lrscout_range, rule="min_over_10"),

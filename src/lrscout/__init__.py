@@ -15,6 +15,7 @@ from .problem import DivergencePruner, Problem
 from .recommend import Recommendation, recommend_schedule
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .result import SweepResult
+from .search import BudgetedSearch
 from .selection import choose
 from .sweep import BatchDone, SweepInterrupted, sweep
 from .thresholds import Thresholds
@@ -24,7 +25,7 @@ from .types import (Candidate, Decision, DecisionStatus, Evidence, Finding, Find
 
 __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",
-    "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "CallableProblem", "Candidate",
+    "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "BudgetedSearch", "CallableProblem", "Candidate",
     "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "Finding", "FindingKind",
     "FixedGrid", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",

@@ -74,6 +74,11 @@ class SearchBudget:
                 "budget_share": self.share}
 
 
+def _readable(x: float) -> float:
+    """Two significant digits: a rate a user can type back."""
+    return float(f"{x:.2g}")
+
+
 def search_budget(steps: int | None, train_steps: int | None, budget_share: float | None) -> SearchBudget:
     """The budget for a sweep of ``steps``-step windows, or for a ``train_steps`` run.
 
@@ -123,16 +128,25 @@ class BudgetedSearch:
     (``AdaptivePlanner``'s). ``finalists``: rates continued to the longest window.
     """
 
-    def __init__(self, budget: SearchBudget, *, start: float = 1e-4, min_lr: float = 1e-8, max_lr: float = 1e3,
-                 finalists: int = FINALISTS, look_first: bool = True) -> None:
-        self.budget = budget
+    def __init__(self, budget: SearchBudget | None = None, *, start: float = 1e-4, min_lr: float = 1e-8,
+                 max_lr: float = 1e3, finalists: int = FINALISTS, spacing: float | None = None,
+                 look_first: bool = True) -> None:
+        self.budget = budget if budget is not None else search_budget(None, None, None)
         self.start, self.min_lr, self.max_lr = start, min_lr, max_lr
         self.finalists = finalists
+        self.spacing = spacing
         self.look_first = look_first
+
+    def with_budget(self, budget: SearchBudget) -> "BudgetedSearch":
+        """The same search with another budget (``sweep`` sets it from ``steps`` and ``train_steps``)."""
+        return BudgetedSearch(budget, start=self.start, min_lr=self.min_lr, max_lr=self.max_lr,
+                              finalists=self.finalists, spacing=self.spacing, look_first=self.look_first)
 
     def __repr__(self) -> str:
         return (f"BudgetedSearch(budget={self.budget.steps}, horizon={self.budget.horizon}, "
-                f"bracket_window={self.budget.bracket_window}, finalists={self.finalists})")
+                f"bracket_window={self.budget.bracket_window}, finalists={self.finalists}"
+                + (f", spacing={self.spacing:g}" if self.spacing is not None else "")
+                + ("" if self.look_first else ", look_first=False") + ")")
 
     # -- the search ------------------------------------------------------------------------
     def run(self, train_to: Callable[[Sequence[float], int], list[Trace]], spent: Callable[[], int],
@@ -151,7 +165,7 @@ class BudgetedSearch:
         while True:
             batch = list(planner.ask())
             if not batch:
-                if self._lengthen(bracket, window, budget.steps - reserve):
+                if self._lengthen(bracket, window, budget.steps):
                     window = min(2 * window, budget.horizon)
                     planner.tell(self._read(bracket))
                     continue
@@ -186,24 +200,35 @@ class BudgetedSearch:
 
     def _bracket_round(self, batch: list[float], window: int) -> None:
         look = window // LOOK_FIRST
-        if self.look_first and self._continues and look >= MIN_WINDOW:
-            self._record(batch, look)
-            flat = self._flat_behind(batch, look)
-            rest = [lr for lr in batch if lr not in flat]
-            if rest:
-                self._record(rest, window)
-        else:
+        if not (self.look_first and self._continues and look >= MIN_WINDOW):
             self._record(batch, window)
+            return
+        self._record(batch, look)
+        flat = self._flat_behind(batch, look, None)
+        rest = [lr for lr in batch if lr not in flat]
+        if rest:
+            self._record(rest, window)
+        # a rate stopped next to one that then failed (it fell fast, then blew up) was stopped on a
+        # false comparison: it goes on; one still far behind a rate good over the window stays stopped
+        good = {c.lr for c in self._read(list(self._entries)) if c.kind is VerdictKind.GOOD}
+        wrongly = flat - self._flat_behind(sorted(flat), look, good)
+        for lr in wrongly:
+            self._entries[lr].stopped = None
+        if wrongly:
+            self._record(sorted(wrongly), window)
 
     def _record(self, lrs: Sequence[float], window: int) -> None:
         for trace in self._train_to(lrs, window):
             self._entries[trace.lr] = _Entry(trace, window)
 
-    def _flat_behind(self, batch: list[float], look: int) -> set[float]:
-        """Rates of ``batch`` whose loss barely moved in ``look`` steps while a larger rate's clearly fell."""
+    def _flat_behind(self, batch: list[float], look: int, among: set[float] | None) -> set[float]:
+        """Rates of ``batch`` whose loss barely moved in ``look`` steps while a larger rate's (one of
+        ``among``, when given) clearly fell; each is marked stopped, with the comparison."""
         t = self._thresholds
         moved: dict[float, float] = {}
         for lr, entry in self._entries.items():
+            if among is not None and lr not in among and lr not in batch:
+                continue
             losses = np.asarray(entry.trace.train_loss[:look], dtype=np.float64)
             if entry.trace.error is None and losses.size >= look and np.all(np.isfinite(losses)):
                 tail = max(1, look // 10)
@@ -227,23 +252,24 @@ class BudgetedSearch:
         return flat
 
     def _lengthen(self, bracket: list[float], window: int, limit: int) -> bool:
-        """When no rate reads good only because the window is too short for the noise, continue
-        the stable ones to twice the window (if the budget allows); True when it did."""
+        """When no rate reads good only because the window is too short for its noise, continue
+        the largest stable rates (as many as there are finalists, and one more) to twice the
+        window, if the budget allows; True when it did."""
         if window >= self.budget.horizon or not bracket:
             return False
-        candidates = self._read(bracket)
+        candidates = sorted(self._read(bracket), key=lambda c: c.lr)
         if any(c.kind is VerdictKind.GOOD for c in candidates):
             return False
-        noisy = [c.lr for c in candidates if c.kind is VerdictKind.TOO_SLOW and self._entries[c.lr].stopped is None
-                 and "noise" in c.verdict.reason]
-        if not noisy:
+        stable = [c for c in candidates if c.kind.is_stable and self._entries[c.lr].stopped is None]
+        if not any("noise" in c.verdict.reason for c in stable):
             return False
-        longer = min(2 * window, self.budget.horizon)
-        stable = [c.lr for c in candidates if c.kind.is_stable and self._entries[c.lr].stopped is None]
-        cost = len(stable) * (longer - (window if self._continues else 0))
-        if self._spent() + cost > limit:
+        top = [c.lr for c in stable][-(self.finalists + 1):]
+        held = sum(self._entries[lr].trace.steps_used if self._continues else 0 for lr in top)
+        # twice the window, or as much longer as the budget allows, if that is half a window more
+        longer = min(2 * window, self.budget.horizon, (limit - self._spent() + held) // len(top))
+        if 2 * longer < 3 * window:
             return False
-        self._record(stable, longer)
+        self._record(top, longer)
         return True
 
     def _read(self, lrs: Sequence[float]) -> list[Candidate]:
@@ -256,11 +282,21 @@ class BudgetedSearch:
                 notes: dict[str, object]) -> SearchOutcome:
         """Continue the chosen rate and the next good ones below it to the longest window left."""
         chosen = decision.lr
+        assert chosen is not None
         good_below = sorted((c.lr for c in bracket if c.kind is VerdictKind.GOOD and c.lr <= chosen), reverse=True)
-        finalists = good_below[:self.finalists]
+        if self.spacing is None:
+            finalists = good_below[:self.finalists]
+        else:   # the chosen rate and rates below it at this spacing (a bracket rate where one is that close)
+            run = sorted(self._entries)
+            finalists = [chosen]
+            for k in range(1, self.finalists):
+                target = chosen / self.spacing ** k
+                near = [lr for lr in run if abs(math.log(lr / target)) < 0.1 * math.log(self.spacing)]
+                finalists.append(near[0] if near else _readable(target))
         left = self.budget.steps - self._spent()
-        per = left // max(1, len(finalists))
-        longest = min(self.budget.horizon, (window + per) if self._continues else per)
+        held = sum(self._entries[lr].trace.steps_used if lr in self._entries and self._continues else 0
+                   for lr in finalists)
+        longest = min(self.budget.horizon, (left + held) // max(1, len(finalists)))
         by_lr = {c.lr: c for c in bracket}
         if longest <= window or not finalists:
             notes.update(finalists=[], finalist_window=window)

@@ -157,8 +157,9 @@ def sweep(
                                  "lrscout.CallableProblem")
     if lrs is not None and planner is not None:
         raise InvalidConfigError("give lrs or planner, not both")
-    if planner is not None and (isinstance(planner, type) or not callable(getattr(planner, "ask", None))
-                                or not callable(getattr(planner, "tell", None))):
+    if planner is not None and not isinstance(planner, BudgetedSearch) and (
+            isinstance(planner, type) or not callable(getattr(planner, "ask", None))
+            or not callable(getattr(planner, "tell", None))):
         raise InvalidConfigError(f"planner must be a planner instance with ask() and tell(candidates) methods (e.g. "
                                  f"lrscout.AdaptivePlanner()), got {planner!r:.80}")
     if runner is not None and executor is not None:
@@ -167,9 +168,9 @@ def sweep(
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
     search: BudgetedSearch | None = None
     plan: Planner | None = None
-    if lrs is None and planner is None:
+    if lrs is None and (planner is None or isinstance(planner, BudgetedSearch)):
         budget = search_budget(steps, train_steps, budget_share)
-        search = BudgetedSearch(budget)
+        search = (planner if isinstance(planner, BudgetedSearch) else BudgetedSearch()).with_budget(budget)
         window = budget.horizon
     else:
         if budget_share is not None:
@@ -276,7 +277,14 @@ class _Training:
         self._in_flight: list[Trace] = []     # finished in the round under way, kept if Ctrl-C comes
 
     def spent(self) -> int:
-        return self.trained
+        """Steps the search has spent: its candidates', and any the problem trained to set itself
+        up (the torch engine's timing probe, ``run_info()["mode_probe_steps"]``)."""
+        return self.trained + self.probe_steps()
+
+    def probe_steps(self) -> int:
+        info = _run_info(self.problem)
+        probe = info.get("mode_probe_steps")
+        return probe if isinstance(probe, int) and not isinstance(probe, bool) and probe > 0 else 0
 
     def _done(self, trace: Trace) -> None:
         self._finished(trace)
