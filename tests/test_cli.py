@@ -314,6 +314,52 @@ def test_diabetes_sweep_with_standard_scaling_infers_linear_and_chooses_a_rate(t
     assert f"{result.chosen_lr:g}" == printed
 
 
+def test_train_steps_chooses_for_that_run_within_thirty_percent_of_it_and_says_so(tmp_path):
+    sklearn_csv(tmp_path, "load_diabetes", "diabetes.csv")
+    proc = run_cli("sweep", "diabetes.csv", "-t", "target", "--scale", "standard", "--batch-size", "32",
+                   "--train-steps", "2000", "--json", "d.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = SweepResult.load(tmp_path / "d.json")
+    assert result.train_steps == 2000 and result.search_steps <= 600
+    assert f"chosen for a 2000-step run" in flat(proc.stdout)
+    assert f"the search trained {result.search_steps} steps" in flat(proc.stdout)
+
+
+def test_without_train_steps_the_output_says_which_run_length_the_choice_is_good_for(tmp_path):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "good for runs of about that length; pass train_steps (--train-steps) for a longer run" in flat(proc.stdout)
+
+
+def test_budget_share_sets_the_share_of_the_run_the_search_may_spend(tmp_path):
+    sklearn_csv(tmp_path, "load_diabetes", "diabetes.csv")
+    proc = run_cli("sweep", "diabetes.csv", "-t", "target", "--scale", "standard", "--train-steps", "400",
+                   "--budget-share", "0.5", "--json", "d.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = SweepResult.load(tmp_path / "d.json")
+    assert result.config["search_budget"] == 200 and result.search_steps <= 200
+
+
+def test_budget_share_without_train_steps_exits_2_and_says_to_give_the_runs_length(tmp_path):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--budget-share", "0.5", cwd=tmp_path)
+    assert_bad_input(proc, "budget_share=0.5", "pass train_steps")
+
+
+def test_a_run_too_short_for_a_search_exits_2_and_says_what_to_raise(tmp_path):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--train-steps", "60", cwd=tmp_path)
+    assert_bad_input(proc, "train_steps=60", "leaves the search 18 steps", "raise budget_share")
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc"])
+def test_a_train_steps_that_is_not_a_positive_integer_exits_2_naming_the_option(tmp_path, value):
+    regression_csv(tmp_path)
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--train-steps", value, cwd=tmp_path)
+    assert_bad_input(proc, "--train-steps", value)
+
+
 def test_three_integer_classes_infer_softmax(tmp_path):
     sklearn_csv(tmp_path, "load_iris", "iris.csv")
     proc = run_cli("sweep", "iris.csv", "-t", "target", cwd=tmp_path)

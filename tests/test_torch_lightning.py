@@ -112,3 +112,34 @@ def test_callback_makes_the_schedules_peak_the_chosen_lr(tmp_path, scheduler):
     else:                               # the warm-up still climbs from 10% to the chosen lr
         assert group["initial_lr"] == pytest.approx(chosen)
         assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen])
+
+
+def test_callback_chooses_for_the_run_the_trainer_will_train(tmp_path):
+    X, Y = classification()
+    callback = LRScoutCallback()
+    trainer = _trainer(callbacks=[callback], default_root_dir=tmp_path, max_steps=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(Classifier(), loader(X, Y))
+    result = callback.result
+    assert result.train_steps == trainer.estimated_stepping_batches == 400
+    assert result.search_steps <= 120                   # 30% of the trainer's run
+    assert "chosen for a 400-step run" in result.summary()
+
+
+def test_sweep_lightning_reads_the_runs_length_from_a_trainer_and_an_explicit_one_wins(tmp_path):
+    X, Y = classification()
+    trainer = _trainer(default_root_dir=tmp_path, max_steps=500)
+    from_trainer = sweep_lightning(Classifier(), loader(X, Y), trainer=trainer)
+    assert from_trainer.train_steps == 500 and from_trainer.search_steps <= 150
+    explicit = sweep_lightning(Classifier(), loader(X, Y), trainer=trainer, train_steps=1000)
+    assert explicit.train_steps == 1000 and explicit.search_steps <= 300
+
+
+def test_a_trainer_without_an_end_leaves_the_choice_for_runs_of_about_its_window(tmp_path):
+    from lrscout.torch.lightning import run_length
+
+    endless = pl.Trainer(max_epochs=-1, max_steps=-1, accelerator="cpu", devices=1, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         default_root_dir=tmp_path)
+    assert run_length(endless) is None

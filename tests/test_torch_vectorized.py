@@ -155,7 +155,7 @@ def test_auto_mode_times_both_engines_and_records_the_choice():
     assert set(config["mode_probe_s"]) == {"vectorized_step", "sequential_steps"}
     faster = min(config["mode_probe_s"], key=config["mode_probe_s"].get)
     assert config["mode"] == {"vectorized_step": "vectorized", "sequential_steps": "sequential"}[faster]
-    assert config["mode_probe_steps"] == 8 * (2 + 1)     # 2 warm-up + 2 x 3 timed steps, 2 stacked + 1 alone
+    assert config["mode_probe_steps"] == 5 * (2 + 1)     # 1 warm-up + 2 x 2 timed steps, 2 stacked + 1 alone
 
 
 def test_chunks_of_candidates_give_the_same_curves_as_one_batch():

@@ -59,7 +59,12 @@ class Problem(Protocol):
       executors the problem trains in other processes, so only decisions made in this one
       (before training, or in ``run_info`` itself) can appear there;
     - ``fingerprint() -> str``: a digest of the data, guarding a resumed journal
-      (``lrscout.runners.journal.data_fingerprint``).
+      (``lrscout.runners.journal.data_fingerprint``);
+    - ``cohort() -> Cohort``: candidates that keep their state between calls, so the budgeted
+      search (``lrscout.search``) trains a rate further instead of again from the start
+      (``NumpyProblem`` and ``lrscout.torch``'s problem have one);
+    - ``setup_steps(k) -> int``: steps the first ``train`` call of ``k`` rates spends before
+      training them (the torch engine's timing probe), which a budgeted search leaves room for.
     """
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
@@ -67,3 +72,17 @@ class Problem(Protocol):
 
     def describe(self) -> Mapping[str, Any]:
         """JSON-able description of the problem for the results' ``config``."""
+
+
+class Cohort(Protocol):
+    """A problem's candidates, each continuing from its own state (``Problem.cohort()``).
+
+    ``train_to(lrs, steps)`` brings every rate to ``steps`` steps and returns its whole trace so
+    far: a rate not seen before starts from the shared start, one seen before goes on from
+    where it stopped, on the batches that follow, so its trace is the one a single
+    ``train([lr], steps)`` gives (to rounding). A stopped (pruned) rate is not trained further.
+    """
+
+    def train_to(self, lrs: Sequence[float], steps: int, *,
+                 pruner: DivergencePruner | None = None) -> list[Trace]:
+        """Train each rate until it has ``steps`` steps; its whole trace so far, in the order asked."""

@@ -38,7 +38,7 @@ from .errors import InvalidConfigError
 from .planners import AdaptivePlanner
 from .selection import choose
 from .thresholds import Thresholds
-from .types import Candidate, Decision, Trace, Verdict, VerdictKind
+from .types import Candidate, Decision, DecisionStatus, Trace, Verdict, VerdictKind
 
 SEARCH_FACTOR = 3            # the default call spends at most three windows of ``steps``
 DEFAULT_SHARE = 0.3          # with train_steps: at most this share of the run
@@ -67,7 +67,12 @@ class SearchBudget:
 
     @property
     def bracket_window(self) -> int:
-        return max(MIN_WINDOW, min(self.horizon, self.steps // BRACKET_PARTS))
+        return self.window_after(0)
+
+    def window_after(self, setup: int) -> int:
+        """The bracket's window once ``setup`` steps (a problem's own set-up, such as the torch
+        engine probe) are taken from the budget."""
+        return max(MIN_WINDOW, min(self.horizon, (self.steps - setup) // BRACKET_PARTS))
 
     def describe(self) -> dict[str, object]:
         return {"search_budget": self.steps, "horizon": self.horizon, "train_steps": self.train_steps,
@@ -150,14 +155,15 @@ class BudgetedSearch:
 
     # -- the search ------------------------------------------------------------------------
     def run(self, train_to: Callable[[Sequence[float], int], list[Trace]], spent: Callable[[], int],
-            continues: bool, thresholds: Thresholds) -> SearchOutcome:
+            continues: bool, thresholds: Thresholds, setup: int = 0) -> SearchOutcome:
         """``train_to(lrs, steps)`` trains each rate until it has ``steps`` steps and returns its
         whole trace; ``spent()`` is every step the plan spent so far; ``continues`` says whether the
         problem can continue a rate from its own state (planned that way whatever the executor;
-        where it cannot, the search plans restarts and pays for them)."""
+        where it cannot, the search plans restarts and pays for them); ``setup`` is what the
+        problem will spend on its first call before training (its windows are cut to leave it)."""
         self._train_to, self._spent, self._continues, self._thresholds = train_to, spent, continues, thresholds
         self._entries: dict[float, _Entry] = {}
-        budget, window = self.budget, self.budget.bracket_window
+        budget, window = self.budget, self.budget.window_after(setup)
         reserve = self.finalists * window            # what the finalists need to at least double their window
         planner = AdaptivePlanner(self.start, min_lr=self.min_lr, max_lr=self.max_lr)
         bracket: list[float] = []
@@ -278,6 +284,34 @@ class BudgetedSearch:
         verdicts = read_curves([e.trace for e in entries], self._thresholds)
         return [Candidate(e.trace, e.stopped if e.stopped is not None else v) for e, v in zip(entries, verdicts)]
 
+    def _below_finalists(self, bracket: list[Candidate], final: list[Candidate], finalists: list[float],
+                         longest: int, window: int, by_lr: dict[float, Candidate]) -> Decision:
+        """Every finalist turned bad over the longer window (the edge moved below them): the largest
+        stable rate below them, trained to that window too where the budget allows."""
+        turned = ", ".join(f"{c.lr:.3g} {c.kind.value}" for c in final)
+        below = sorted((c.lr for c in bracket if c.lr < min(finalists) and c.kind.is_stable), reverse=True)
+        if not below:
+            return Decision(DecisionStatus.NO_GOOD_CANDIDATE, None, (
+                f"every rate good over {window} steps turned bad over {longest} ({turned}), and none below them "
+                "was stable",), (f"try rates below {min(finalists):.3g}",))
+        lr = below[0]
+        held = self._entries[lr].trace.steps_used if self._continues else 0
+        if self._spent() + longest - held <= self.budget.steps:
+            self._record([lr], longest)
+            (candidate,) = self._read([lr])
+            by_lr[lr] = candidate
+            note = f"{lr:.3g}, the largest stable rate below them, trained to {longest} steps: {candidate.kind.value}"
+            if candidate.kind is not VerdictKind.GOOD:
+                return Decision(DecisionStatus.NO_GOOD_CANDIDATE, None, (
+                    f"every rate good over {window} steps turned bad over {longest} ({turned}); {note}",),
+                    (f"try rates below {lr:.3g}",))
+        else:
+            note = (f"{lr:.3g}, the largest stable rate below them ({by_lr[lr].kind.value} over "
+                    f"{by_lr[lr].steps_used} steps; the budget left no room to read it over {longest})")
+        return Decision(DecisionStatus.CHOSEN, lr, (
+            f"over {longest} steps every finalist turned bad ({turned}): the edge of stability moves down as "
+            f"training goes on; chose {note}",), (), None)
+
     def _finish(self, bracket: list[Candidate], decision: Decision, window: int,
                 notes: dict[str, object]) -> SearchOutcome:
         """Continue the chosen rate and the next good ones below it to the longest window left."""
@@ -307,11 +341,7 @@ class BudgetedSearch:
         notes.update(finalists=finalists, finalist_window=longest)
         by_lr.update({c.lr: c for c in final})
         if final_decision.lr is None:
-            # every finalist turned bad over the longer window: the bracket's choice stands, said so
-            reasons = decision.reasons + (
-                f"over {longest} steps no finalist stayed good ({', '.join(f'{c.lr:.3g} {c.kind.value}' for c in final)});"
-                f" the choice is the bracket's, read over {window} steps",)
-            final_decision = replace(decision, reasons=reasons)
+            final_decision = self._below_finalists(bracket, final, finalists, longest, window, by_lr)
         else:
             above = sorted((c for c in bracket if c.lr > max(finalists)), key=lambda c: c.lr)
             edge = next((c for c in above if c.kind is not VerdictKind.GOOD), None)

@@ -23,7 +23,7 @@ from .result import SweepResult
 from .runners import runner_for
 from .runners.base import Runner, opened, run_batch
 from .runners.inline import InlineRunner
-from .search import BudgetedSearch, search_budget
+from .search import LADDER, BudgetedSearch, search_budget
 from .runners.journal import Journal, data_fingerprint
 from .selection import choose
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -216,7 +216,8 @@ def sweep(
                                            _read(list(training.latest.values()), thresholds)))
                     return traces
 
-                outcome = search.run(searched, training.spent, training.continues, thresholds)
+                outcome = search.run(searched, training.spent, training.continues, thresholds,
+                                     _setup_steps(problem, LADDER))
                 candidates, decision = outcome.candidates, outcome.decision
                 run_config.update(_as_plain_json({"search": dict(outcome.notes)}))
             else:
@@ -322,9 +323,10 @@ class _Training:
             raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
                                      f"{', '.join(f'{lr:g}' for lr in missing)}")
         self._in_flight.clear()
-        for trace in fresh:   # what could not go on from its own state was trained again from the start
+        for trace in fresh:   # planned to go on from its own state, but trained again from the start here
             held = self._in_cohort.get(trace.lr, 0) if self.cohort is not None else 0
-            self.restarts += max(0, min(self._accounted.get(trace.lr, 0), trace.steps_used) - held)
+            if self.continues:
+                self.restarts += max(0, min(self._accounted.get(trace.lr, 0), trace.steps_used) - held)
             if self.cohort is not None:
                 self._in_cohort[trace.lr] = trace.steps_used
         for lr in lrs:
@@ -393,6 +395,16 @@ def _listed(lrs: Sequence[float]) -> str:
     if len(lrs) > 4:
         return ", ".join(shown) + f" and {len(lrs) - 4} more"
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _setup_steps(problem: Problem, candidates: int) -> int:
+    """What the problem trains on its first call, before its candidates (its optional
+    ``setup_steps(k)``; the torch engine probe): a budgeted search leaves room for it."""
+    setup = getattr(problem, "setup_steps", None)
+    if not callable(setup):
+        return 0
+    steps = setup(candidates)
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
 
 
 def _run_info(problem: Problem) -> dict[str, Any]:

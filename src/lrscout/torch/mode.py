@@ -5,7 +5,7 @@ vectorized engine cannot run falls back to sequential with a ``FallbackWarning``
 saying why). ``mode="auto"`` first asks the same question, then times both on the sweep's
 own batches -- a step of the vectorized engine for the round's K candidates against K steps
 of the sequential engine, the best of two alternating short runs each -- and picks the
-faster. The probe costs about ten steps of each engine; it settles what no fixed rule can
+faster. The probe costs five steps of each engine (counted in the result's ``cost``); it settles what no fixed rule can
 (measured on an H100 with K=8: a small MLP's vmapped step cost 3.3x one plain run, well under
 8 runs, while a ResNet-style CNN's cost 1.45x eight sequential runs; on CPU see
 benchmarks/TORCH.md). Its timings are kept in ``config["mode_probe_s"]``.
@@ -31,9 +31,9 @@ from .vectorized import VectorizedEngine, vectorizable
 from .workbench import Workbench
 
 MODES = ("auto", "vectorized", "sequential")
-PROBE_STEPS = 3
+PROBE_STEPS = 2            # a budgeted search pays for every probe step: the fewest that still time an engine
 PROBE_REPEATS = 2
-PROBE_WARMUP = 2
+PROBE_WARMUP = 1
 PROBE_SPAN = PROBE_WARMUP + PROBE_REPEATS * PROBE_STEPS     # steps each engine trains in the probe
 MEMORY_FRACTION = 0.8
 

@@ -26,10 +26,10 @@ from ..errors import InvalidConfigError
 from ..grids import check_grid
 from ..problem import DivergencePruner
 from ..types import Trace
-from .mode import Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
+from .mode import PROBE_SPAN, Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
 from .sequential import SequentialEngine
 from .state import preserved
-from .vectorized import VectorizedEngine
+from .vectorized import VectorizedEngine, vectorizable
 from .workbench import Workbench
 
 
@@ -67,6 +67,16 @@ class TorchProblem:
             if isinstance(engine, SequentialEngine):
                 return engine.train(lrs, steps, pruner)
             return self._vectorized(engine, lrs, steps, pruner)
+
+    def setup_steps(self, candidates: int) -> int:
+        """Training steps the first ``train`` call of ``candidates`` rates spends before training them:
+        the auto mode's timing probe, where it will run (a budgeted search plans around it)."""
+        if self._engine is not None or self.mode != "auto":
+            return 0
+        with preserved(self.bench.options.device, self.num_threads):
+            runs_vectorized = not isinstance(vectorizable(self.bench), str)
+        k = min(candidates, self.chunk_size or candidates)
+        return PROBE_SPAN * (k + 1) if runs_vectorized and candidates > 0 else 0
 
     def cohort(self) -> "TorchCohort":
         """Candidates that keep their state between calls, so a search can train them further
