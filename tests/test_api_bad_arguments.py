@@ -63,7 +63,9 @@ CASES = [
     _Case("sweep", lrscout.sweep, {"problem": _problem(), "lrs": [0.01, 0.1], "steps": 10}, {
         "problem": [None, "problem", lrscout.NumpyProblem, object(), _problem],
         "lrs": [[], [0.1, -1.0], "0.1", 3, [math.nan], [0.1, 0.1], [True]],
-        "steps": NOT_A_COUNT + [10**30],
+        "steps": [v for v in NOT_A_COUNT if v is not None] + [10**30],   # None: the default window
+        "train_steps": [v for v in NOT_A_COUNT if v is not None],
+        "budget_share": [0, -0.1, 1.5, "0.3", True, math.nan, 0.5],      # 0.5: a share needs the search
         "thresholds": [None, {"val_margin": 0.1}, lrscout.Thresholds],
         "prune": [None, 1, "yes"],
         "on_batch": [3, "print"],

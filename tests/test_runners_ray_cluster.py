@@ -109,7 +109,10 @@ def test_a_sweep_across_three_nodes_survives_losing_a_node_and_decides_as_inline
     inline_dir, cluster_dir = tmp_path / "inline", tmp_path / "cluster"
     inline_dir.mkdir(), cluster_dir.mkdir()
     HeldAndRecorded.release(inline_dir)
-    inline = lrscout.sweep(lrscout.CallableProblem(HeldAndRecorded(inline_dir)), steps=STEPS)
+    # the plan without a budget, so that each candidate trains once (a budgeted search on a
+    # problem that cannot continue trains its finalists again): the subject here is the executor
+    inline = lrscout.sweep(lrscout.CallableProblem(HeldAndRecorded(inline_dir)), steps=STEPS,
+                           planner=lrscout.AdaptivePlanner())
 
     all_nodes = {node.node_id for node in cluster.list_all_nodes()}
     seen: dict = {}
@@ -141,6 +144,7 @@ def test_a_sweep_across_three_nodes_survives_losing_a_node_and_decides_as_inline
     remover.start()
     try:
         on_cluster = lrscout.sweep(lrscout.CallableProblem(HeldAndRecorded(cluster_dir)), steps=STEPS,
+                                   planner=lrscout.AdaptivePlanner(),
                                    executor=RayRunner(address=cluster.address, max_retries=2))
     finally:
         remover.join()

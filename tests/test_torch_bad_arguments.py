@@ -50,7 +50,8 @@ SHARED = {
 }
 SWEEP_ONLY = {
     "lrs": [[], [0.1, -1.0], "0.1", [math.nan]],
-    "steps": [0, 2.5, "4", None],
+    "steps": [0, 2.5, "4"],                    # None is the default: the search's window
+    "train_steps": [0, 2.5, "4", -1],
     "val_data": ["val.csv", [], (X[:0], Y[:0]), (X[:8], Y[:5])],
     "val_batches": [0, "2"],
     "mode": ["fast", 3],

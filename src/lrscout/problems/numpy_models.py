@@ -290,12 +290,15 @@ class NumpyCohort:
             if state.active and len(state.losses) < steps:
                 behind.setdefault(len(state.losses), []).append(lr)
         if behind:
-            try:
-                batches = self.problem._batches(steps)
-                factor = _schedule_factors(self.schedule, steps)
-            except (MemoryError, ValueError):
-                raise InvalidConfigError(f"steps={steps} is more than memory holds; use fewer steps "
+            K = max(len(group) for group in behind.values())
+            try:   # the curves of the largest group, allocated up front: a window memory cannot hold fails here
+                np.empty((3, K, steps))
+            except (MemoryError, ValueError):   # numpy refuses a shape this large, or memory runs out
+                raise InvalidConfigError(f"steps={steps} is more than memory holds: {K} candidate(s) x {steps} "
+                                         f"steps of curves need {3 * 8 * K * steps / 1e9:.3g} GB; use fewer steps "
                                          "(a sweep's windows are short: 100-1000 steps)") from None
+            factor = _schedule_factors(self.schedule, steps)
+            batches = self.problem._batches(steps)
             for at, group in sorted(behind.items()):
                 self._advance(group, at, steps, batches, factor, pruner)
         return [self._trace(lr) for lr in rates]
