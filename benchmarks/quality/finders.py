@@ -81,6 +81,8 @@ def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int | None = N
     search = options.pop("search", None)
     if search is not None:
         options["planner"] = lrscout.BudgetedSearch(**search)
+    if options.pop("classic", False):        # the plan before the budget: every candidate 100 steps
+        options["planner"], steps = lrscout.AdaptivePlanner(), 100
     result = lt.sweep(model, task.optimizer, task.loss_fn, fit, val_data=inner, batch_size=task.batch_size,
                       seed=seed, optimizer_kwargs=task.optimizer_kwargs, steps=steps,
                       train_steps=task.steps if train_steps else None, **options)
@@ -230,9 +232,10 @@ FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "lrscout": lrscout_sweep,
     "lrscout-train-steps": functools.partial(lrscout_sweep, train_steps=True),
     "lrscout-50": functools.partial(lrscout_sweep, steps=50),
-    # design variants of the budgeted search (benchmarks/quality/README.md, "Cost"): finalists at a spacing
-    "lrscout-f2s2": functools.partial(lrscout_sweep, search=dict(spacing=2.15)),
-    "lrscout-f2s2-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(spacing=2.15)),
+    # design variants of the budgeted search (benchmarks/quality/README.md, "What the search costs")
+    "lrscout-classic": functools.partial(lrscout_sweep, classic=True),
+    "lrscout-f2bracket": functools.partial(lrscout_sweep, search=dict(spacing=None)),
+    "lrscout-f2bracket-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(spacing=None)),
     "lrscout-f3s18": functools.partial(lrscout_sweep, search=dict(finalists=3, spacing=1.78)),
     "lrscout-f3s18-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(finalists=3, spacing=1.78)),
     "lrscout-range": lrscout_range,

@@ -64,7 +64,8 @@ class Problem(Protocol):
       search (``lrscout.search``) trains a rate further instead of again from the start
       (``NumpyProblem`` and ``lrscout.torch``'s problem have one);
     - ``setup_steps(k) -> int``: steps the first ``train`` call of ``k`` rates spends before
-      training them (the torch engine's timing probe), which a budgeted search leaves room for.
+      training them (the torch engine's timing probe), which a budgeted search leaves room for;
+      ``skip_setup()``: do without it, when it would take more than a quarter of the budget.
     """
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:

@@ -47,6 +47,7 @@ LADDER = 5                   # the bracket's first round: 1e-4 ... 1 by x10
 MIN_BUDGET = LADDER * MIN_WINDOW  # the smallest search: the first round on the shortest windows
 BRACKET_PARTS = 8            # a bracket window is this fraction of the budget
 FINALISTS = 2                # rates continued to the longest window
+FINALIST_SPACING = 2.15      # the second finalist sits this factor below the choice (a refinement step)
 LOOK_FIRST = 3               # a round first trains 1/LOOK_FIRST of its window, to stop flat rates
 
 
@@ -134,7 +135,7 @@ class BudgetedSearch:
     """
 
     def __init__(self, budget: SearchBudget | None = None, *, start: float = 1e-4, min_lr: float = 1e-8,
-                 max_lr: float = 1e3, finalists: int = FINALISTS, spacing: float | None = None,
+                 max_lr: float = 1e3, finalists: int = FINALISTS, spacing: float | None = FINALIST_SPACING,
                  look_first: bool = True) -> None:
         self.budget = budget if budget is not None else search_budget(None, None, None)
         self.start, self.min_lr, self.max_lr = start, min_lr, max_lr

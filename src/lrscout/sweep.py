@@ -217,7 +217,7 @@ def sweep(
                     return traces
 
                 outcome = search.run(searched, training.spent, training.continues, thresholds,
-                                     _setup_steps(problem, LADDER))
+                                     _setup_steps(problem, LADDER, search.budget.steps))
                 candidates, decision = outcome.candidates, outcome.decision
                 run_config.update(_as_plain_json({"search": dict(outcome.notes)}))
             else:
@@ -397,14 +397,24 @@ def _listed(lrs: Sequence[float]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _setup_steps(problem: Problem, candidates: int) -> int:
+SETUP_SHARE = 0.25   # a problem's set-up may take at most this share of a search's budget
+
+
+def _setup_steps(problem: Problem, candidates: int, budget: int) -> int:
     """What the problem trains on its first call, before its candidates (its optional
-    ``setup_steps(k)``; the torch engine probe): a budgeted search leaves room for it."""
+    ``setup_steps(k)``; the torch engine probe): a budgeted search leaves room for it, or, when
+    it would take more than ``SETUP_SHARE`` of the budget, asks the problem to skip it
+    (``skip_setup()``, where the problem has one)."""
     setup = getattr(problem, "setup_steps", None)
     if not callable(setup):
         return 0
     steps = setup(candidates)
-    return steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
+    steps = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 0
+    skip = getattr(problem, "skip_setup", None)
+    if steps > SETUP_SHARE * budget and callable(skip):
+        skip()
+        return 0
+    return steps
 
 
 def _run_info(problem: Problem) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class TorchProblem:
             raise InvalidConfigError(f"cuda_graphs=True needs a CUDA device, got device {self.bench.options.device}")
         self.choice: ModeChoice | None = None
         self._engine: Engine | None = None
+        self._probe = True
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")
@@ -71,7 +72,7 @@ class TorchProblem:
     def setup_steps(self, candidates: int) -> int:
         """Training steps the first ``train`` call of ``candidates`` rates spends before training them:
         the auto mode's timing probe, where it will run (a budgeted search plans around it)."""
-        if self._engine is not None or self.mode != "auto":
+        if self._engine is not None or self.mode != "auto" or not self._probe:
             return 0
         with preserved(self.bench.options.device, self.num_threads):
             runs_vectorized = not isinstance(vectorizable(self.bench), str)
@@ -85,10 +86,15 @@ class TorchProblem:
         optimizer's state in CPU memory."""
         return TorchCohort(self)
 
+    def skip_setup(self) -> None:
+        """Choose the engine without the timing probe (a search too small to pay for it)."""
+        self._probe = False
+
     def _engine_for(self, lrs: list[float]) -> Engine:
         if self._engine is None:
             self.choice, self._engine = choose_mode(self.mode, self.bench, lrs, chunk_size=self.chunk_size,
-                                                    compile=self.compile, cuda_graphs=self.cuda_graphs)
+                                                    compile=self.compile, cuda_graphs=self.cuda_graphs,
+                                                    probe=self._probe)
         return self._engine
 
     def _vectorized(self, engine: VectorizedEngine, lrs: list[float], steps: int,
@@ -121,6 +127,7 @@ class TorchProblem:
         if self.choice is None:
             return {"mode": None, "mode_reason": "no candidate has been trained yet"}
         return self.choice.describe()
+
 
     def fingerprint(self) -> str:
         """A digest of the starting weights and the first training batch, so a journal resumed on
