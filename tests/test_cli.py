@@ -390,8 +390,9 @@ def test_demo_writes_plot_and_both_results_reproducing_the_seeds_example(tmp_pat
     assert (out / "demo.png").read_bytes()[:8] == PNG_MAGIC
 
     raw = SweepResult.load(out / "raw.json")
-    assert {lr: k.value for lr, k in raw.verdicts().items()} == {
-        0.001: "too_slow", 0.01: "good", 0.1: "oscillating"}
+    verdicts = raw.verdicts()
+    assert (verdicts[0.001], verdicts[0.01]) == (VerdictKind.TOO_SLOW, VerdictKind.GOOD)
+    assert verdicts[0.1].is_too_high
     assert raw.chosen_lr == 0.01
 
     standardized = SweepResult.load(out / "standardized.json")
