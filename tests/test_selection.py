@@ -99,3 +99,17 @@ def test_an_infinite_validation_loss_on_the_largest_good_rate_moves_the_choice()
     d = choose([cand(1e-3, K.GOOD, val=0.5), cand(1e-2, K.GOOD, val=0.4), cand(1e-1, K.GOOD, val=float("inf")),
                 cand(1.0, K.DIVERGED)])
     assert d.lr == 1e-2 and any("infinite validation loss" in r for r in d.reasons)
+
+
+def test_a_rate_set_aside_as_too_high_that_ended_lower_is_named_with_its_numbers():
+    def ended(lr, kind, to, val):
+        return Candidate(Trace(lr, np.linspace(1.0, to, 20), val_loss=val), Verdict(kind, f"{kind.value} curve"))
+
+    d = choose([ended(1e-2, K.GOOD, 0.6, 0.62), ended(1e-1, K.OSCILLATING, 0.1, 0.12)])
+    assert d.lr == 1e-2
+    said = [r for r in d.reasons if r.startswith("all the same, 0.1 ended lower")]
+    assert said and "training loss 0.1" in said[0] and "against 0.6" in said[0] and "validation loss 0.12" in said[0]
+    assert "(oscillating)" in said[0]
+    # one that ended higher is not worth the sentence
+    d = choose([ended(1e-2, K.GOOD, 0.1, 0.12), ended(1e-1, K.OSCILLATING, 0.6, 0.62)])
+    assert not any(r.startswith("all the same") for r in d.reasons)

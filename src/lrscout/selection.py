@@ -101,6 +101,9 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
         if ignored:
             reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
                            + f" (above the {above.kind.value} {_lr(above.lr)})")
+        lower = _ended_lower(ordered[boundary:], largest)
+        if lower:
+            reasons.append(lower)
 
     chosen = largest
     with_val = [(c, v) for c in eligible if (v := _finite_val(c)) is not None]
@@ -146,6 +149,29 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
         advice.append(f"{_lr(chosen.lr)} is the largest rate tried: extend the grid upward to see "
                       "where instability starts")
     return Decision(DecisionStatus.CHOSEN, chosen.lr, tuple(reasons), tuple(advice), largest.lr)
+
+
+def _ended_lower(above: Sequence[Candidate], largest: Candidate) -> str | None:
+    """Say so, in numbers, when a rate set aside as too high ended lower than the one chosen.
+
+    A too-high verdict is about the curve's shape (it zigzags, rebounds, or its trend waves),
+    so a rate can be set aside although its loss ends below the chosen rate's in the window;
+    the decision must not hide that.
+    """
+    mine = largest.final_train_loss
+    if mine is None or not math.isfinite(mine):
+        return None
+    ended = [(c, end) for c in above if (c.kind.is_too_high or c.kind is VerdictKind.FAILED) and not c.trace.pruned
+             and (end := c.final_train_loss) is not None and math.isfinite(end) and end < mine]
+    if not ended:
+        return None
+    c, end = min(ended, key=lambda ce: ce[1])
+    text = (f"all the same, {_lr(c.lr)} ended lower in this window: training loss {end:.4g} against {mine:.4g} "
+            f"at {_lr(largest.lr)}")
+    theirs, ours = _finite_val(c), _finite_val(largest)
+    if theirs is not None and ours is not None:
+        text += f", validation loss {theirs:.4g} against {ours:.4g}"
+    return text + f"; it is set aside for the shape of its curve ({c.kind.value}), not for where it ended"
 
 
 def _no_good(ordered: list[Candidate]) -> Decision:
