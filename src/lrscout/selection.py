@@ -21,10 +21,13 @@ import math
 from typing import Sequence
 
 from ._validation import InstanceOf, SequenceOf, checked
+from .planners import split_gap
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, DecisionStatus, VerdictKind
 
 BLIND_DECADES = 4   # with nothing good in the grid, look this many decades beyond it
+REFINE_STEP = 3.0   # advice splits a too-slow / too-high gap into steps under x3, as the adaptive plan does
+FINEST_GAP = 1.25   # ... down to the adaptive plan's finest gap (AdaptivePlanner.finest)
 
 
 def _lr(value: float) -> str:
@@ -193,8 +196,15 @@ def _no_good(ordered: list[Candidate]) -> Decision:
         high = [c for c in ordered if c.kind.is_too_high and slow and c.lr > slow[-1].lr]
         if slow and high:
             a, b = slow[-1].lr, high[0].lr
-            advice.append(f"the good range lies between {_lr(a)} (too slow) and {_lr(b)} ({high[0].kind.value}): "
-                          f"refine there with x3 steps, e.g. --lrs {_lr(a)},{_lr(a * 3)},{_lr(b)}")
+            inside = split_gap(a, b, REFINE_STEP)
+            if b / a > FINEST_GAP * (1 + 1e-9) and inside:
+                advice.append(f"a good rate, if there is one, lies between {_lr(a)} (too slow) and {_lr(b)} "
+                              f"({high[0].kind.value}): sweep from one to the other, --lrs "
+                              + ",".join(_lr(x) for x in (a, *inside, b)))
+            else:
+                advice.append(f"no rate is good even between {_lr(a)} (too slow) and {_lr(b)} "
+                              f"({high[0].kind.value}), only x{b / a:.2g} apart: the learning rate alone cannot "
+                              "fix this window; the advice below can")
         advice.append("a noisy loss (small batches) can hide a good rate: try a larger batch or more steps")
         advice.append("if the features are on very different scales, scale them first (--scale standard)")
     return Decision(DecisionStatus.NO_GOOD_CANDIDATE, None, tuple(reasons), tuple(advice))

@@ -17,7 +17,7 @@ from .analysis import read_curves
 from .diagnosis import DataStats, data_stats_of, diagnose
 from .errors import DataError, InvalidConfigError
 from .grids import check_grid
-from .planners import AdaptivePlanner, FixedGrid, Planner
+from .planners import FixedGrid, Planner, default_planner
 from .problem import DivergencePruner, Problem
 from .result import SweepResult
 from .runners import runner_for
@@ -72,7 +72,7 @@ def sweep(
     """Run short training windows at several learning rates and choose one.
 
     ``lrs`` is an explicit grid (run as given); leave it out for the adaptive plan (start at
-    1e-4, up by x10, refine by x3), or pass any ``planner``. Every candidate starts from the
+    1e-4, up by x10, refine by x3; ``lrscout.planners.default_planner``), or pass any ``planner``. Every candidate starts from the
     same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
 
     ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
@@ -141,7 +141,7 @@ def sweep(
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
     plan: Planner = planner if planner is not None else (
-        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else AdaptivePlanner())
+        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else default_planner(problem))
     run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
                      workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None

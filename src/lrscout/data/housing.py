@@ -17,10 +17,10 @@ trains linear regression by mini-batch gradient descent with heavy-ball momentum
 - standardized, every direction has curvature near 1, and 0.1 is a good rate.
 
 Momentum does not cause the explosion: it moves the edge up, from 2 / h to 2 (1 + m) / h. On
-lots half this size (the largest curvature near 19), 0.1 stays below both edges: its updates
-zigzag across the valley but its loss falls further than 0.01's, which is the fastest rate
-zigzagging, not one too high. The demo also shows that mini-batch noise is not read as
-oscillation.
+lots half this size (the largest curvature near 19) under plain gradient descent, 0.1 lies
+between 1 / h and 2 / h: its updates zigzag across the valley while its loss falls further
+than 0.01's (89% against 26%), the fastest rate zigzagging rather than one too high, and it
+is read as good. The demo also shows that mini-batch noise is not read as oscillation.
 """
 
 from __future__ import annotations

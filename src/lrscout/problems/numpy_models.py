@@ -35,6 +35,7 @@ class LinearRegression:
     """Least squares: loss = mean((Xw + b - y)^2) / 2."""
 
     name: str = "linear"
+    convex: ClassVar[bool] = True   # a stable rate exists for any data: the plan may search deep
 
     def n_params(self, n_features: int) -> int:
         return n_features + 1
@@ -61,6 +62,7 @@ class LogisticRegression:
 
     name: str = "logistic"
     n_classes: ClassVar[int] = 2
+    convex: ClassVar[bool] = True   # a stable rate exists for any data: the plan may search deep
 
     def n_params(self, n_features: int) -> int:
         return n_features + 1
@@ -91,6 +93,7 @@ class SoftmaxRegression:
 
     n_classes: int
     name: str = "softmax"
+    convex: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "n_classes", positive_int("SoftmaxRegression: n_classes", self.n_classes, minimum=2))
@@ -195,6 +198,12 @@ class NumpyProblem:
         self._Xb_val = None if self.X_val is None else _with_intercept(self.X_val)
         self._w0 = _initial(self.model, self.X, self.y)
         self.class_names = None if class_names is None else tuple(str(n) for n in class_names)
+
+    @property
+    def convex(self) -> bool:
+        """Whether the model's loss is convex (the built-in regressions): the default plan then
+        descends as far as it takes to find a stable rate (``lrscout.planners.default_planner``)."""
+        return getattr(self.model, "convex", False) is True
 
     def describe(self) -> Mapping[str, Any]:
         return {

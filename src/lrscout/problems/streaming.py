@@ -70,6 +70,11 @@ class StreamingProblem:
         self._X, self._y, self._X_val, self._y_val = sample.X, sample.y, sample.X_val, sample.y_val
         self._problems: dict[int, NumpyProblem] = {}
 
+    @property
+    def convex(self) -> bool:
+        """Whether the model's loss is convex (the built-in regressions): see ``NumpyProblem.convex``."""
+        return getattr(self.model, "convex", False) is True
+
     def describe(self) -> Mapping[str, Any]:
         return {
             "problem": "numpy-streaming",
