@@ -72,8 +72,9 @@ def sweep(
     """Run short training windows at several learning rates and choose one.
 
     ``lrs`` is an explicit grid (run as given); leave it out for the adaptive plan (start at
-    1e-4, up by x10, refine by x3; ``lrscout.planners.default_planner``), or pass any ``planner``. Every candidate starts from the
-    same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
+    1e-4, up by x10, refine by x3; ``lrscout.planners.default_planner``), or pass any
+    ``planner``. Every candidate starts from the same initial state; one that diverges is
+    pruned (``prune=False`` trains it to the end).
 
     ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
     pool of ``workers`` processes), ``"ray"``, or a runner instance (``runner=`` is the older
