@@ -270,7 +270,7 @@ def test_batch_noise_on_a_short_curve_is_not_a_saw_tooth_but_a_saw_tooth_is():
 
 
 def test_the_trend_of_a_steep_start_starts_where_the_curve_does():
-    from lrscout.analysis import trend
+    from lrscout.core.analysis import trend
 
     steep = np.log(3.0 * np.exp(-t / 2.0) + 0.04)       # falls 70x within a few steps
     smooth = trend(steep)

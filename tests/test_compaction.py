@@ -20,8 +20,8 @@ from lrscout import Candidate, SweepResult, Trace, Verdict, VerdictKind
 from lrscout.data import housing, prepare
 from lrscout.errors import InvalidConfigError
 from lrscout.report.figures import curve_figure
-from lrscout.runners.journal import read_journal
-from lrscout.tabular import problem_for
+from lrscout.executors.journal import read_journal
+from lrscout.workflows.tabular import problem_for
 
 FLOAT32 = np.finfo(np.float32)
 

@@ -17,10 +17,10 @@ from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyPro
                      SweepResult, VerdictKind, log_grid, sweep)
 from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
-from lrscout.diagnosis import DataStats, DiagnosisThresholds, data_stats_of, diagnose, suggested_grid
+from lrscout.core.diagnosis import DataStats, DiagnosisThresholds, data_stats_of, diagnose, suggested_grid
 from lrscout.errors import DataError, InvalidConfigError
-from lrscout.lab import deep_net_problem, few_rows_problem
-from lrscout.tabular import problem_for
+from lrscout.workflows.lab import deep_net_problem, few_rows_problem
+from lrscout.workflows.tabular import problem_for
 
 K = FindingKind
 LADDER = log_grid(1e-4, 1, 10)

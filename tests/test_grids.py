@@ -3,7 +3,7 @@ import math
 import pytest
 
 from lrscout import InvalidGridError, check_grid, log_grid
-from lrscout.grids import parse_grid
+from lrscout.core.grids import parse_grid
 
 
 def test_x10_grid_is_the_seeds_sweep():

@@ -23,9 +23,9 @@ import lrscout
 import executor_helpers
 from executor_helpers import DiesAt, assert_same_result, sleepy_problem
 from lrscout.errors import InvalidConfigError, ResultsFileError
-from lrscout.runners import ProcessRunner
-from lrscout.runners.journal import SCHEMA, journal_path, read_journal
-from lrscout.sweep import SweepInterrupted
+from lrscout.executors import ProcessRunner
+from lrscout.executors.journal import SCHEMA, journal_path, read_journal
+from lrscout.workflows.sweep import SweepInterrupted
 
 HELPERS = Path(executor_helpers.__file__)
 

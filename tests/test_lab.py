@@ -12,8 +12,8 @@ from lrscout import FindingKind, LinearRegression, NumpyProblem
 from lrscout.cli.lab_cmd import lab_command
 from lrscout.data import housing
 from lrscout.errors import InvalidConfigError
-from lrscout.lab import SCENARIOS, DeepTanhRegression, run_scenario, scenario
-from lrscout.scaling import compare_scaling
+from lrscout.workflows.lab import SCENARIOS, DeepTanhRegression, run_scenario, scenario
+from lrscout.workflows.scaling import compare_scaling
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -18,9 +18,9 @@ from lrscout.cli.schedule_cmd import KINDS as CLI_KINDS
 from lrscout.cli.schedule_cmd import schedule_command
 from lrscout.data import housing, prepare
 from lrscout.errors import InvalidConfigError
-from lrscout.recommend import KINDS, ONE_CYCLE_DIV, build_schedule, divergence_point, recommend_schedule
-from lrscout.schedules import CosineDecay, Join, OneCycle, StepDecay, constant, linear_warmup
-from lrscout.tabular import problem_for
+from lrscout.core.recommendation import KINDS, ONE_CYCLE_DIV, build_schedule, divergence_point, recommend_schedule
+from lrscout.core.schedules import CosineDecay, Join, OneCycle, StepDecay, constant, linear_warmup
+from lrscout.workflows.tabular import problem_for
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

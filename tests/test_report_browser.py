@@ -28,7 +28,7 @@ from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Table, housing
 from lrscout.report import charts
 from lrscout.report.html import write_html
-from lrscout.tabular import sweep_table
+from lrscout.workflows.tabular import sweep_table
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
 CHROMIUM = shutil.which("chromium")

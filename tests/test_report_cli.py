@@ -37,7 +37,7 @@ from lrscout.data import housing
 from lrscout.data.housing import housing_csv
 from lrscout.problems import CallableProblem
 from lrscout.report.terminal import SweepProgress, print_result
-from lrscout.tabular import sweep_table
+from lrscout.workflows.tabular import sweep_table
 
 LRSCOUT = Path(sys.executable).with_name("lrscout")
 ANSI_COLOUR = "\x1b[38"  # a foreground-colour escape sequence

@@ -19,7 +19,7 @@ import pytest
 from lrscout import BackendUnavailableError
 from lrscout.data import housing
 from lrscout.report import mlflow_export, tensorboard_export
-from lrscout.tabular import sweep_table
+from lrscout.workflows.tabular import sweep_table
 
 
 @pytest.fixture(scope="module")

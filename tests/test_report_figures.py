@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from lrscout import CallableProblem, InvalidConfigError, RangeTest, VerdictKind, sweep
-from lrscout.analysis import trend
+from lrscout.core.analysis import trend
 from lrscout.data import housing
 from lrscout.report.figures import (VERDICT_COLORS, VERDICT_MEANINGS, RecommendedSchedule, candidate_rows,
                                     curve_figure, loss_by_lr_figure, range_test_figure, schedule_figure, smooth)
-from lrscout.schedules import warmup_cosine
-from lrscout.tabular import sweep_table
+from lrscout.core.schedules import warmup_cosine
+from lrscout.workflows.tabular import sweep_table
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ from lrscout.report import charts
 from lrscout.report.figures import VERDICT_COLORS, RecommendedSchedule, curve_figure
 from lrscout.report.html import Panel, render_html, write_html
 from lrscout.report.notebook import summary_html
-from lrscout.schedules import warmup_cosine
-from lrscout.tabular import sweep_table
+from lrscout.core.schedules import warmup_cosine
+from lrscout.workflows.tabular import sweep_table
 
 HOSTILE_COLUMN = "<script>window.pwned = 'column'</script>"
 HOSTILE_FILE = "<img src=x onerror=\"window.pwned = 'file'\">.csv"

@@ -16,7 +16,7 @@ import pytest
 import lrscout
 from executor_helpers import ThreadReport, assert_same_result, callable_problem, numpy_problem
 from lrscout.errors import BackendUnavailableError, InvalidConfigError
-from lrscout.runners import InlineRunner, ProcessRunner, RayRunner, runner_for
+from lrscout.executors import InlineRunner, ProcessRunner, RayRunner, runner_for
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import lrscout
 from executor_helpers import DiesAt, HangsAt, curve, kept
 from lrscout import VerdictKind
 from lrscout.errors import InvalidConfigError
-from lrscout.runners import ProcessRunner, runner_for
+from lrscout.executors import ProcessRunner, runner_for
 
 GRID = [1e-3, 1e-2, 1e-1, 1.0]
 
@@ -83,7 +83,7 @@ def test_a_dead_worker_names_the_main_guard_when_the_sweep_runs_from_a_script(mo
     import sys
     import types
 
-    from lrscout.runners.processes import _script_hint
+    from lrscout.executors.processes import _script_hint
 
     script = types.ModuleType("__main__")
     script.__file__, script.__spec__ = "/home/me/train.py", None       # run as `python train.py`

@@ -21,7 +21,7 @@ ray = pytest.importorskip("ray")
 import lrscout  # noqa: E402
 from executor_helpers import DiesAt, assert_same_result, callable_problem, curve, kept, numpy_problem  # noqa: E402
 from lrscout import VerdictKind  # noqa: E402
-from lrscout.runners import RayRunner  # noqa: E402
+from lrscout.executors import RayRunner  # noqa: E402
 
 DEAD_ADDRESS = "127.0.0.1:9"  # the discard port: nothing answers there
 AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import lrscout.schedules as schedules
+import lrscout.core.schedules as schedules
 from lrscout.schedules import (
     constant, cosine_decay, cosine_warm_restarts, cyclic, evaluate, exponential_decay, iterate,
     join, linear, linear_warmup, one_cycle, step_decay, to_torch, warmup_cosine,
@@ -372,7 +372,7 @@ def test_cosine_decay_never_increases(peak, data, steps):
 # --- importing stays light ----------------------------------------------------------------
 
 def test_importing_schedules_does_not_import_torch():
-    source_root = Path(schedules.__file__).resolve().parents[1]
+    source_root = Path(schedules.__file__).resolve().parents[2]
     path = os.pathsep.join([str(source_root), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
     code = "import sys, lrscout.schedules; sys.exit('torch' in sys.modules)"

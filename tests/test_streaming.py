@@ -13,7 +13,7 @@ from executor_helpers import assert_same_result
 from lrscout import LinearRegression, LogisticRegression
 from lrscout.errors import DataError, InvalidConfigError
 from lrscout.problems.streaming import StreamingProblem
-from lrscout.runners import InlineRunner
+from lrscout.executors import InlineRunner
 
 
 @pytest.fixture(scope="module")

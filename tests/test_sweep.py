@@ -11,7 +11,7 @@ import pytest
 
 import lrscout
 from lrscout.errors import InvalidConfigError
-from lrscout.sweep import SweepInterrupted
+from lrscout.workflows.sweep import SweepInterrupted
 
 
 class Counting:

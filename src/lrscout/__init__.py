@@ -5,22 +5,22 @@ the CLI and framework adapters load their libraries when used.
 """
 
 from ._version import __version__
-from .analysis import read_curve, read_curves
-from .diagnosis import DataStats, DiagnosisThresholds, diagnose
-from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError,
-                     LrscoutError, ResultsFileError)
-from .grids import check_grid, log_grid
-from .planners import AdaptivePlanner, FixedGrid, Planner
-from .problem import DivergencePruner, Problem
-from .recommend import Recommendation, recommend_schedule
+from .core.analysis import read_curve, read_curves
+from .core.diagnosis import DataStats, DiagnosisThresholds, diagnose
+from .core.grids import check_grid, log_grid
+from .core.planners import AdaptivePlanner, FixedGrid, Planner
+from .core.pruning import DivergencePruner
+from .core.recommendation import Recommendation, recommend_schedule
+from .core.result import SweepResult
+from .core.selection import choose
+from .core.thresholds import Thresholds
+from .core.types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
+                         Trace, Verdict, VerdictKind)
+from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError, LrscoutError,
+                     ResultsFileError)
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
-from .result import SweepResult
-from .selection import choose
-from .sweep import BatchDone, SweepInterrupted, sweep
-from .thresholds import Thresholds
-from .types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
-                    Trace, Verdict, VerdictKind)
-
+from .problems.protocols import Problem
+from .workflows.sweep import BatchDone, SweepInterrupted, sweep
 
 __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",

@@ -7,7 +7,7 @@ from ..errors import InvalidConfigError
 from ..report.html import write_html
 from ..report.plot import save_plot
 from ..report.terminal import print_result
-from ..tabular import sweep_table
+from ..workflows.tabular import sweep_table
 from .common import console, ensure_dir, plain
 from .main import EXIT_OK
 

@@ -83,8 +83,8 @@ def demo_command(out: str, quiet: bool) -> None:
 
 
 from .lab_cmd import lab_command  # noqa: E402  (click only; the lab loads when it runs)
-from .schedule_cmd import schedule_command  # noqa: E402
 from .report_cmd import report_command  # noqa: E402  (click only; plotly loads when it runs)
+from .schedule_cmd import schedule_command  # noqa: E402
 
 cli.add_command(lab_command)
 cli.add_command(schedule_command)

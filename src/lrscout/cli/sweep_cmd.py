@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..grids import parse_grid
+from ..core.grids import parse_grid
 from ..report.terminal import print_result
-from ..tabular import sweep_table
+from ..workflows.tabular import sweep_table
 from .common import check_outputs, console, json_to_stdout, plain, progress, write_outputs
 from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
 
@@ -16,9 +16,9 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         ray_address: str | None, resume: bool, max_points: int | None, quiet: bool) -> int:
     from ..data import read_csv
     from ..errors import InvalidConfigError
-    from ..runners import runner_for
-    from ..runners.journal import journal_path
-    from ..sweep import SweepInterrupted
+    from ..executors import runner_for
+    from ..executors.journal import journal_path
+    from ..workflows.sweep import SweepInterrupted
 
     out = console(stderr=json_to_stdout(json_path))  # with --json -, stdout carries the results only
     check_outputs(json_path, plot_path, report_path, tensorboard_dir, mlflow)
@@ -38,7 +38,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     with progress(not quiet, f"sweeping {table.name}") as on_batch:
         try:
             if compare_scaling:
-                from ..scaling import compare_scaling as compare
+                from ..workflows.scaling import compare_scaling as compare
 
                 scaled = scale if scale != "none" else "standard"
                 comparison = compare(table, target, scalings=("none", scaled), on_batch=on_batch, **options)

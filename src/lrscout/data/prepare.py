@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._validation import finite_real
+from ..core.validation import finite_real
 from ..errors import DataError, InvalidConfigError
 from .table import Table
 

@@ -22,10 +22,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..core.validation import positive_int
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 
 
 class CallableProblem:

@@ -16,13 +16,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import finite_real, positive_int
-from ..diagnosis import DataStats
+from ..core.diagnosis import DataStats
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.schedules import evaluate
+from ..core.types import Trace
+from ..core.validation import finite_real, positive_int
 from ..errors import DataError, InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..schedules import evaluate
-from ..types import Trace
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:

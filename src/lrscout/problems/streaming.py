@@ -30,10 +30,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import finite_real, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..core.validation import finite_real, positive_int
 from ..errors import DataError, InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 from .numpy_models import Model, NumpyProblem
 
 _VAL_SALT, _ORDER_SALT = 0x5EED_0001, 0x5EED_0002

@@ -3,7 +3,7 @@
 The matplotlib images (``report.plot``), the interactive HTML report (``report.charts``,
 ``report.html``), the notebook summary and the terminal table all read these values; none of
 them computes a number of its own. Smoothing is the analysis's own trend
-(``lrscout.analysis.trend``), so the smoothed curve a reader sees is the one the verdict read.
+(``lrscout.core.analysis.trend``), so the smoothed curve a reader sees is the one the verdict read.
 Each point is drawn at the step it stands for (``Trace.loss_steps``): every step at full
 resolution, a block's middle step on a compacted trace (``Trace.compact``), whose smoothed
 curve is then the trend of its block means.
@@ -17,11 +17,11 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from .._validation import positive_int
-from ..analysis import logged_scale, trend
+from ..core.analysis import logged_scale, trend
+from ..core.result import SweepResult
+from ..core.types import RangeTest, VerdictKind
+from ..core.validation import positive_int
 from ..errors import InvalidConfigError
-from ..result import SweepResult
-from ..types import RangeTest, VerdictKind
 
 # One colour per verdict, shared by every renderer (colour-blind friendly, Okabe-Ito based).
 VERDICT_COLORS: dict[VerdictKind, str] = {

@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from .._version import __version__
+from ..core.result import SweepResult, write_atomic
 from ..errors import InvalidConfigError
-from ..result import SweepResult, write_atomic
 from . import charts, markup
 from .assets import CSS, SCRIPT
 from .figures import (CandidateRow, ScheduleLike, candidate_rows, curve_figure, loss_by_lr_figure, range_test_figure,

@@ -7,12 +7,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from ..core.planners import Planner
+from ..core.result import SweepResult
+from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from ..errors import InvalidConfigError
-from ..planners import Planner
-from ..result import SweepResult
-from ..sweep import BatchDone
-from ..sweep import sweep as core_sweep
-from ..thresholds import DEFAULT_THRESHOLDS, Thresholds
+from ..workflows.sweep import BatchDone
+from ..workflows.sweep import sweep as core_sweep
 from .distributed import on_rank_zero
 from .problem import TorchProblem
 from .range_test import RangeOptions, run_range_test

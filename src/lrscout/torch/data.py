@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import torch
 
-from .._validation import positive_int
+from ..core.validation import positive_int
 from ..errors import DataError
 
 

@@ -12,7 +12,7 @@ from typing import Any, ContextManager, Mapping
 
 import torch
 
-from .._validation import positive_int
+from ..core.validation import positive_int
 from ..errors import InvalidConfigError
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, torch.bfloat16: torch.bfloat16,

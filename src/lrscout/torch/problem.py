@@ -21,11 +21,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
-from .._validation import positive_int
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..core.validation import positive_int
 from ..errors import InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..types import Trace
 from .mode import Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
 from .sequential import SequentialEngine
 from .state import preserved

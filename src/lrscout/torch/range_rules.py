@@ -2,7 +2,7 @@
 
 The curve is the training loss at each step while the lr ramps from ``min_lr`` to ``max_lr``.
 
-**Smoothing** (``smooth``): ``lrscout.analysis.trend`` -- the triangular moving average the
+**Smoothing** (``smooth``): ``lrscout.core.analysis.trend`` -- the triangular moving average the
 sweep's curve reading uses, about a tenth of the curve wide -- on log-loss when every loss is
 positive, with one-sided windows at the ends (``centred_ends=False``, the smoothing the rules
 were chosen with in ``benchmarks/quality``). It is centred, so unlike the usual exponential
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..analysis import logged_scale, smoothing_window, trend
+from ..core.analysis import logged_scale, smoothing_window, trend
 
 MIN_POINTS = 5
 

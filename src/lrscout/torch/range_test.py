@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from .._validation import finite_real, positive_int
+from ..core.types import RangeTest
+from ..core.validation import finite_real, positive_int
 from ..errors import InvalidConfigError
-from ..types import RangeTest
 from .distributed import on_rank_zero
 from .range_rules import EarlyStop, smooth, suggest
 from .sequential import SequentialEngine

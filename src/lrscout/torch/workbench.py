@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from .._validation import positive_int
+from ..core.validation import positive_int
 from ..errors import DataError, InvalidConfigError, LrscoutError
 from .data import BatchSource, batch_size_of
 from .objective import Objective

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .errors import InvalidGridError
+from ..errors import InvalidGridError
 
 # The seeds' x3 increments: 1e-4, 3e-4, 1e-3, 3e-3, ... (not exact powers of 3, which drift).
 _X3_MANTISSAS = (1.0, 3.0)

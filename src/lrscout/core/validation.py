@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-from .errors import InvalidConfigError
+from ..errors import InvalidConfigError
 
 
 def positive_int(name: str, value: object, *, minimum: int = 1) -> int:

@@ -37,10 +37,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from .._validation import finite_real, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..core.validation import finite_real, positive_int
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..problem import DivergencePruner, Problem
-from ..types import Trace
+from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace
 from .threads import available_cores, pin_threads
 

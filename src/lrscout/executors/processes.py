@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator, Mapping, Sequence
 
-from .._validation import finite_real, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..core.validation import finite_real, positive_int
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner, Problem
-from ..types import Trace
+from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, pickled_problem
 from .threads import available_cores, pin_threads, thread_env, threads_per_worker
 

@@ -26,15 +26,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .data.housing import housing
-from .diagnosis import suggested_grid
-from .errors import InvalidConfigError
-from .grids import log_grid
-from .problems.numpy_models import LinearRegression, NumpyProblem
-from .result import SweepResult
+from ..core.diagnosis import suggested_grid
+from ..core.grids import log_grid
+from ..core.result import SweepResult
+from ..core.types import Finding, FindingKind
+from ..data.housing import housing
+from ..errors import InvalidConfigError
+from ..problems.numpy_models import LinearRegression, NumpyProblem
 from .sweep import sweep
 from .tabular import sweep_table
-from .types import Finding, FindingKind
 
 STEPS = 200
 BATCH_SIZE = 32

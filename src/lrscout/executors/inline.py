@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..problem import DivergencePruner, Problem
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from ..problems.callable import CallableProblem
-from ..types import Trace
+from ..problems.protocols import Problem
 from .base import OnTrace, Runner
 
 __all__ = ["InlineRunner", "Runner"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from typing import Protocol, Sequence
 
-from ._validation import finite_real, positive_int
 from .analysis import same_curve
 from .grids import check_grid
 from .types import Candidate, VerdictKind
+from .validation import finite_real, positive_int
 
 
 class Planner(Protocol):

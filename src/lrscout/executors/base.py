@@ -19,9 +19,10 @@ from typing import Callable, ContextManager, Protocol, Sequence
 
 import numpy as np
 
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner, Problem
-from ..types import Trace
+from ..problems.protocols import Problem
 
 OnTrace = Callable[[Trace], None]
 

@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ._validation import finite_real, positive_int
+from ..errors import InvalidConfigError
 from .analysis import read_curve
-from .errors import InvalidConfigError
-from .problem import DivergencePruner
+from .pruning import DivergencePruner
 from .schedules import Schedule, constant, cosine_decay, linear_warmup, one_cycle, step_decay, warmup_cosine
 from .types import Candidate, RangeTest, Verdict, VerdictKind
+from .validation import finite_real, positive_int
 
 if TYPE_CHECKING:
     from .result import SweepResult

@@ -56,12 +56,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import finite_real, positive_int
+from ..errors import DataError, InvalidConfigError
 from .analysis import SAME_CURVE_TOLERANCE, same_curve
-from .errors import DataError, InvalidConfigError
 from .selection import BLIND_DECADES
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
+from .validation import finite_real, positive_int
 
 _TINY = 1e-300
 # Above this many features the eigen-decomposition behind the condition numbers costs more than

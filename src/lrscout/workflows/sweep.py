@@ -10,20 +10,21 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from ._validation import positive_int
-from ._version import __version__
-from .analysis import read_curves
-from .diagnosis import DataStats, data_stats_of, diagnose
-from .errors import InvalidConfigError
-from .planners import AdaptivePlanner, FixedGrid, Planner
-from .problem import DivergencePruner, Problem
-from .result import SweepResult
-from .runners import runner_for
-from .runners.base import Runner, opened, run_batch
-from .runners.journal import Journal, data_fingerprint
-from .selection import choose
-from .thresholds import DEFAULT_THRESHOLDS, Thresholds
-from .types import Candidate, Trace
+from .._version import __version__
+from ..core.analysis import read_curves
+from ..core.diagnosis import DataStats, data_stats_of, diagnose
+from ..core.planners import AdaptivePlanner, FixedGrid, Planner
+from ..core.pruning import DivergencePruner
+from ..core.result import SweepResult
+from ..core.selection import choose
+from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from ..core.types import Candidate, Trace
+from ..core.validation import positive_int
+from ..errors import InvalidConfigError
+from ..executors import runner_for
+from ..executors.base import Runner, opened, run_batch
+from ..executors.journal import Journal, data_fingerprint
+from ..problems.protocols import Problem
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from ._validation import finite_real
+from .validation import finite_real
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Rules for reading loss curves and choosing among them.
 
-    Curve reading (see ``lrscout.analysis`` for how each is measured):
+    Curve reading (see ``lrscout.core.analysis`` for how each is measured):
 
     - ``diverge_ratio``: a loss this many times its start, without a clear gain first, has
       diverged; the sweep also prunes a candidate as soon as its loss passes it.

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ._version import __version__
-from .errors import ResultsFileError
+from .._version import __version__
+from ..errors import ResultsFileError
 from .thresholds import Thresholds
 from .types import Candidate, Decision, Finding, RangeTest, VerdictKind, as_sentence
 
 if TYPE_CHECKING:
-    from .recommend import Recommendation
+    from .recommendation import Recommendation
 
 SCHEMA = "lrscout.sweep/1"
 
@@ -24,7 +24,7 @@ SCHEMA = "lrscout.sweep/1"
 class SweepResult:
     """Candidates sorted by learning rate, the decision with its reasons, and how it was run.
 
-    ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.diagnosis``);
+    ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.core.diagnosis``);
     ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
     values; ``rounds`` lists the learning rates each planner round asked for, in order.
     """
@@ -65,9 +65,9 @@ class SweepResult:
     def recommend_schedule(self, total_steps: int, kind: str = "warmup_cosine", **options: Any) -> "Recommendation":
         """A schedule around the chosen rate for a ``total_steps`` run, with its reasons.
 
-        See ``lrscout.recommend.recommend_schedule`` (``problem=`` replays the warm-up on it).
+        See ``lrscout.core.recommendation.recommend_schedule`` (``problem=`` replays the warm-up on it).
         """
-        from .recommend import recommend_schedule
+        from .recommendation import recommend_schedule
 
         return recommend_schedule(self, total_steps, kind, **options)
 
@@ -102,7 +102,7 @@ class SweepResult:
         ``schedule`` adds a recommended schedule's plot: a ``Recommendation`` from
         ``recommend_schedule``, or anything with ``schedule``, ``total_steps`` and ``reasons``.
         """
-        from .report.html import render_html, write_html
+        from ..report.html import render_html, write_html
 
         if path is None:
             return render_html(self, title=title, schedule=schedule)
@@ -110,7 +110,7 @@ class SweepResult:
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the decision, a table of candidates and the curves (a small PNG)."""
-        from .report.notebook import summary_html
+        from ..report.notebook import summary_html
 
         return summary_html(self)
 

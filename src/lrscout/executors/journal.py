@@ -33,8 +33,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._version import __version__
+from ..core.types import Candidate, Trace, Verdict
 from ..errors import InvalidConfigError, ResultsFileError
-from ..types import Candidate, Trace, Verdict
 
 SCHEMA = "lrscout.journal/1"
 

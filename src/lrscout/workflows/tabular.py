@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .data.prepare import Dataset, prepare
-from .data.table import Table, read_csv
-from .problems.numpy_models import LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
-from .result import SweepResult
+from ..core.result import SweepResult
+from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from ..data.prepare import Dataset, prepare
+from ..data.table import Table, read_csv
+from ..problems.numpy_models import LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .sweep import BatchDone, sweep
-from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 if TYPE_CHECKING:
-    from .runners import Runner
+    from ..executors import Runner
 
 
 def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: float = 0.0,

@@ -13,8 +13,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._validation import positive_int
-from .errors import InvalidConfigError
+from ..errors import InvalidConfigError
+from .validation import positive_int
 
 
 class VerdictKind(str, Enum):
@@ -126,7 +126,7 @@ def _compact_curve(values: np.ndarray, stride: int, *, magnitude: bool) -> np.nd
 
 @dataclass(frozen=True)
 class Evidence:
-    """The numbers a verdict rests on; ``lrscout.analysis`` documents each measurement."""
+    """The numbers a verdict rests on; ``lrscout.core.analysis`` documents each measurement."""
 
     steps: int
     start_loss: float

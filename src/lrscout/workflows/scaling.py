@@ -14,12 +14,12 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
-from .data.prepare import SCALINGS
-from .data.table import Table, read_csv
-from .errors import InvalidConfigError
-from .result import SweepResult
+from ..core.result import SweepResult
+from ..core.types import FindingKind, VerdictKind
+from ..data.prepare import SCALINGS
+from ..data.table import Table, read_csv
+from ..errors import InvalidConfigError
 from .tabular import sweep_table
-from .types import FindingKind, VerdictKind
 
 _LABELS = {"none": "raw", "standard": "standardized", "minmax": "min-max scaled"}
 
