@@ -24,7 +24,7 @@ def lab_command(scenario: str | None, list_only: bool, plot_path: str | None) ->
     from ..report.terminal import print_result
     from ..workflows.lab import SCENARIOS, run_scenario
     from .common import check_outputs, console
-    from .main import EXIT_OK
+    from .exit_codes import EXIT_OK
 
     out = console()
     if list_only:

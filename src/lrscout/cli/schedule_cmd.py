@@ -31,7 +31,7 @@ def schedule_command(kind: str, peak: float, steps: int, warmup: int, plot_path:
     """
     from ..core.recommendation import build_schedule
     from .common import check_outputs, console
-    from .main import EXIT_OK
+    from .exit_codes import EXIT_OK
 
     check_outputs(None, plot_path)
     schedule = build_schedule(kind, peak, steps, warmup_steps=warmup)

@@ -1,5 +1,9 @@
 """Tabular data for the built-in models: CSV reading, checks, task inference, splits, scaling,
-and the seeds' housing example."""
+and the seeds' housing example.
+
+Layer 2. It may import ``lrscout.core`` (parameter checks), ``lrscout.errors`` and NumPy; never
+problems, executors, workflows, frameworks or outputs.
+"""
 
 from .housing import housing
 from .prepare import Dataset, Scaler, infer_task, prepare

@@ -1,4 +1,5 @@
-"""Runners execute a batch of candidates; they never decide anything.
+"""Executors decide where candidates train; the runners they build execute a batch of
+candidates and never decide anything.
 
 - ``inline``: in this process; the built-in models train a batch as one stacked computation;
 - ``processes``: a local pool of worker processes, one candidate per task (``workers=N``);
@@ -6,6 +7,10 @@
 
 ``runner_for`` turns the name given to ``sweep(executor=...)`` or ``--executor`` into one.
 Ray is imported only when the ray executor runs.
+
+Layer 4. It may import ``lrscout.core``, ``lrscout.problems`` (their protocols, never a
+problem class), ``lrscout.errors`` and ``lrscout._version``; never workflows, frameworks or
+outputs.
 """
 
 from __future__ import annotations
