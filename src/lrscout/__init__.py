@@ -2,7 +2,16 @@
 
 The core (grids, planners, curve analysis, selection, schedules) needs NumPy only; plotting,
 the CLI and framework adapters load their libraries when used.
+
+This module is the top of the layers (``tests/test_layers.py``): it may import every layer. It
+re-exports the public names, and wires the upper layers' services into the core's values
+without the core importing them: the HTML views behind ``SweepResult.to_html`` and
+``_repr_html_`` (imported from ``lrscout.report`` on first use).
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from ._version import __version__
 from .core.analysis import read_curve, read_curves
@@ -11,7 +20,7 @@ from .core.grids import check_grid, log_grid
 from .core.planners import AdaptivePlanner, FixedGrid, Planner
 from .core.pruning import DivergencePruner
 from .core.recommendation import Recommendation, recommend_schedule
-from .core.result import SweepResult
+from .core.result import SweepResult, register_html_views
 from .core.selection import choose
 from .core.thresholds import Thresholds
 from .core.types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
@@ -21,6 +30,21 @@ from .errors import (BackendUnavailableError, DataError, InvalidConfigError, Inv
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .problems.protocols import Problem
 from .workflows.sweep import BatchDone, SweepInterrupted, sweep
+
+
+def _html_page(result: Any, path: Any = None, *, title: str | None = None, schedule: Any = None) -> Any:
+    from .report.html import to_html
+
+    return to_html(result, path, title=title, schedule=schedule)
+
+
+def _notebook_html(result: Any) -> str:
+    from .report.notebook import summary_html
+
+    return summary_html(result)
+
+
+register_html_views(page=_html_page, notebook=_notebook_html)
 
 __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .._version import __version__
 from ..errors import ResultsFileError
+from .files import write_atomic
 from .thresholds import Thresholds
-from .types import Candidate, Decision, Finding, RangeTest, VerdictKind, as_sentence
+from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
 
 if TYPE_CHECKING:
     from .recommendation import Recommendation
@@ -76,43 +76,24 @@ class SweepResult:
 
     def summary(self) -> str:
         """A plain-text table, the decision and the findings (the CLI prints a coloured version)."""
-        lines = [f"{'lr':>10}  {'verdict':<12} {'steps':>5}  {'final loss':>11}  {'val loss':>10}  reason"]
-        for c in self.candidates:
-            mark = "*" if self.chosen_lr is not None and c.lr == self.chosen_lr else " "
-            fin = c.final_train_loss
-            val = c.val_loss
-            lines.append(f"{mark}{c.lr:>9.3g}  {c.kind.value:<12} {c.steps_used:>5}  "
-                         f"{'-' if fin is None else f'{fin:.4g}':>11}  "
-                         f"{'-' if val is None else f'{val:.4g}':>10}  {c.verdict.reason}")
-        d = self.decision
-        lines.append("")
-        lines.append(f"chosen learning rate: {d.lr:g}" if d.chosen else "no learning rate chosen")
-        lines += [f"  - {r}" for r in d.reasons]
-        lines += [f"  > {a}" for a in d.advice]
-        for f in self.findings:
-            name = f.kind.value.replace("_", " ")
-            lines.append(f"  {name} ({f.severity.value}): {as_sentence(f.summary)} {f.remedy}")
-        return "\n".join(lines)
+        from .summary import summary_text
 
-    # reports (lrscout.report, imported here so that ``import lrscout`` stays light) -----------
+        return summary_text(self)
+
+    # views from the output layer (registered by lrscout/__init__.py; see register_html_views) --
     def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None,
                 schedule: Any = None) -> Path | str:
         """The interactive HTML report: written to ``path`` (returned), or returned as a string.
 
         ``schedule`` adds a recommended schedule's plot: a ``Recommendation`` from
         ``recommend_schedule``, or anything with ``schedule``, ``total_steps`` and ``reasons``.
+        The same as ``lrscout.report.to_html(result, path)``.
         """
-        from ..report.html import render_html, write_html
-
-        if path is None:
-            return render_html(self, title=title, schedule=schedule)
-        return write_html(self, path, title=title, schedule=schedule)
+        return _html_view("page")(self, path, title=title, schedule=schedule)
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the decision, a table of candidates and the curves (a small PNG)."""
-        from ..report.notebook import summary_html
-
-        return summary_html(self)
+        return _html_view("notebook")(self)
 
     # serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -182,25 +163,21 @@ class SweepResult:
     __hash__ = None  # type: ignore[assignment]
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+# A value type never imports the output layer: the report package's HTML views reach
+# ``to_html`` and ``_repr_html_`` through this registry, which lrscout/__init__.py fills (with
+# functions that import lrscout.report only when called, so ``import lrscout`` stays light).
+_HTML_VIEWS: dict[str, Callable[..., Any]] = {}
+
+
+def register_html_views(*, page: Callable[..., Path | str], notebook: Callable[["SweepResult"], str]) -> None:
+    """Set the functions behind ``SweepResult.to_html`` (``page(result, path, title=, schedule=)``)
+    and ``SweepResult._repr_html_`` (``notebook(result)``)."""
+    _HTML_VIEWS.update(page=page, notebook=notebook)
+
+
+def _html_view(name: str) -> Callable[..., Any]:
     try:
-        # mkstemp makes 0600 files; give the result the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+        return _HTML_VIEWS[name]
+    except KeyError:
+        raise RuntimeError("no HTML view is registered; lrscout/__init__.py registers lrscout.report's "
+                           "when lrscout is imported") from None

@@ -5,3 +5,7 @@ Layer 7. It may import ``lrscout.core``, ``lrscout.errors`` and ``lrscout._versi
 type hints only, the workflows' progress events); never ``lrscout.cli``. Plotting and table
 libraries are imported where they are used, not when this package loads.
 """
+
+from .html import to_html
+
+__all__ = ["to_html"]
