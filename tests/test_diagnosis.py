@@ -17,7 +17,9 @@ from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyPro
                      SweepResult, VerdictKind, log_grid, sweep)
 from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
-from lrscout.core.diagnosis import DataStats, DiagnosisThresholds, data_stats_of, diagnose, suggested_grid
+from lrscout.core.data_stats import DataStats
+from lrscout.core.diagnosis import DiagnosisThresholds, diagnose, suggested_grid
+from lrscout.problems.protocols import data_stats_of
 from lrscout.errors import DataError, InvalidConfigError
 from lrscout.workflows.lab import deep_net_problem, few_rows_problem
 from lrscout.workflows.tabular import problem_for

@@ -18,7 +18,8 @@ from lrscout.cli.schedule_cmd import KINDS as CLI_KINDS
 from lrscout.cli.schedule_cmd import schedule_command
 from lrscout.data import housing, prepare
 from lrscout.errors import InvalidConfigError
-from lrscout.core.recommendation import KINDS, ONE_CYCLE_DIV, build_schedule, divergence_point, recommend_schedule
+from lrscout.core.recipes import KINDS, ONE_CYCLE_DIV, build_schedule
+from lrscout.core.recommendation import divergence_point, recommend_schedule
 from lrscout.core.schedules import CosineDecay, Join, OneCycle, StepDecay, constant, linear_warmup
 from lrscout.workflows.tabular import problem_for
 

@@ -79,11 +79,6 @@ def test_executor_choices_are_checked_at_the_boundary(executor, workers, message
         lrscout.sweep(numpy_problem(), [1e-2], steps=5, executor=executor, workers=workers)
 
 
-def test_executor_and_runner_cannot_both_be_given():
-    with pytest.raises(InvalidConfigError, match="executor or runner, not both"):
-        lrscout.sweep(numpy_problem(), [1e-2], steps=5, executor="inline", runner=InlineRunner())
-
-
 def test_names_map_to_runners():
     assert isinstance(runner_for("inline"), InlineRunner)
     assert runner_for("processes", workers=3) == ProcessRunner(workers=3)

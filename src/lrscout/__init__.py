@@ -6,7 +6,8 @@ the CLI and framework adapters load their libraries when used.
 This module is the top of the layers (``tests/test_layers.py``): it may import every layer. It
 re-exports the public names, and wires the upper layers' services into the core's values
 without the core importing them: the HTML views behind ``SweepResult.to_html`` and
-``_repr_html_`` (imported from ``lrscout.report`` on first use).
+``_repr_html_`` (imported from ``lrscout.report`` on first use), and the warm-up replay behind
+``recommend_schedule(..., problem=)`` (``lrscout.workflows.warmup``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 from ._version import __version__
 from .core.analysis import read_curve, read_curves
-from .core.diagnosis import DataStats, DiagnosisThresholds, diagnose
+from .core.data_stats import DataStats
+from .core.diagnosis import DiagnosisThresholds, diagnose
 from .core.grids import check_grid, log_grid
 from .core.planners import AdaptivePlanner, FixedGrid, Planner
 from .core.pruning import DivergencePruner
-from .core.recommendation import Recommendation, recommend_schedule
+from .core.recommendation import Recommendation, recommend_schedule, register_warmup_replay
 from .core.result import SweepResult, register_html_views
 from .core.selection import choose
 from .core.thresholds import Thresholds
@@ -30,6 +32,7 @@ from .errors import (BackendUnavailableError, DataError, InvalidConfigError, Inv
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .problems.protocols import Problem
 from .workflows.sweep import BatchDone, SweepInterrupted, sweep
+from .workflows.warmup import replay_warmup
 
 
 def _html_page(result: Any, path: Any = None, *, title: str | None = None, schedule: Any = None) -> Any:
@@ -45,6 +48,7 @@ def _notebook_html(result: Any) -> str:
 
 
 register_html_views(page=_html_page, notebook=_notebook_html)
+register_warmup_replay(replay_warmup)
 
 __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",

@@ -12,8 +12,9 @@ from the sweep, and every one is explained in ``Recommendation.reasons``:
   warm-up. Otherwise the warm-up is a short default (``DEFAULT_WARMUP_FRACTION`` of the run).
 - **Check** (optional, pass ``problem``): the next larger rate is trained again on the sweep's
   window with that warm-up, and the reasons say whether it is now stable. This needs a problem
-  whose ``train`` accepts ``schedule=f`` (a per-step factor on every rate); the built-in NumPy
-  models do.
+  that trains with a schedule (``AcceptsSchedule``: a per-step factor on every rate); the
+  built-in NumPy models do. The core never trains: the replay is the workflows layer's
+  (``lrscout.workflows.warmup``), registered here by lrscout/__init__.py.
 - **One-cycle**: with an LR range test in the result, ``max_lr`` is ``one_cycle_fraction``
   (default ``ONE_CYCLE_FRACTION``, a third: below the divergence point, where the loss still
   falls) of the rate at which its smoothed loss first rose to ``RANGE_DIVERGENCE`` x its minimum (the
@@ -25,30 +26,25 @@ from the sweep, and every one is explained in ``Recommendation.reasons``:
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
 from ..errors import InvalidConfigError
 from .analysis import read_curve
-from .pruning import DivergencePruner
-from .schedules import Schedule, constant, cosine_decay, linear_warmup, one_cycle, step_decay, warmup_cosine
+from .recipes import (DEFAULT_WARMUP_FRACTION, KINDS, ONE_CYCLE_DIV, ONE_CYCLE_PCT, STEP_DROPS, build_schedule,
+                      default_warmup, one_cycle_rise)
+from .schedules import Schedule
 from .types import Candidate, RangeTest, Verdict, VerdictKind
 from .validation import finite_real, positive_int
 
 if TYPE_CHECKING:
     from .result import SweepResult
 
-KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
-DEFAULT_WARMUP_FRACTION = 0.05   # a warm-up this short costs little when nothing asked for one
 ONE_CYCLE_FRACTION = 1 / 3       # max_lr below the divergence point, where the loss still falls
-ONE_CYCLE_DIV = 25.0             # torch's OneCycleLR div_factor: start at max_lr / 25
-ONE_CYCLE_PCT = 0.3              # torch's OneCycleLR pct_start: rise for 30% of the run
 RANGE_DIVERGENCE = 4.0           # smoothed loss at 4x its minimum: the range test's divergence point
-STEP_DROPS = 3                   # step decay: divide by 10 every third of the run
 _WARMUP_PROBES = 20              # read the next rate from every twentieth of its window
 _MAX_WARMUP_SHARE = 0.5          # instability past half the window is not "early"
 
@@ -93,57 +89,6 @@ class Recommendation:
         return self.schedule.values(self.total_steps)
 
 
-def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: int = 0) -> Schedule:
-    """The schedule of ``kind`` peaking at ``peak`` over ``total_steps`` (one recipe per kind).
-
-    Shared by ``recommend_schedule`` and ``lrscout schedule`` so both mean the same thing by a
-    kind. ``warmup_steps`` applies to ``warmup_cosine`` (0 picks the default share) and sets
-    the rising phase of ``one_cycle`` (its peak at step ``warmup_steps``, as ``warmup_cosine``'s;
-    0: torch's 30% of the run, see ``one_cycle_rise``); any other kind takes no warm-up.
-    ``peak`` is ``one_cycle``'s max_lr.
-    """
-    if kind not in KINDS:
-        raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    total_steps = positive_int("total_steps", total_steps, minimum=2)
-    peak = finite_real("peak", peak, low=0.0, low_open=True)
-    warmup_steps = positive_int("warmup_steps", warmup_steps, minimum=0)
-    if warmup_steps >= total_steps:
-        raise InvalidConfigError(f"warmup_steps must be fewer than total_steps ({total_steps}), got {warmup_steps}")
-    if warmup_steps and kind not in ("warmup_cosine", "one_cycle"):
-        raise InvalidConfigError(f"warmup_steps={warmup_steps} does not apply to a {kind} schedule; a warm-up "
-                                 "comes with warmup_cosine or one_cycle")
-    if kind == "warmup_cosine":
-        return warmup_cosine(peak, warmup_steps or default_warmup(total_steps), total_steps)
-    if kind == "cosine":
-        return cosine_decay(peak, total_steps)
-    if kind == "step":
-        return step_decay(peak, max(1, math.ceil(total_steps / STEP_DROPS)), 0.1)
-    if kind == "constant":
-        return constant(peak)
-    return one_cycle(peak, total_steps, pct_start=one_cycle_rise(total_steps, warmup_steps),
-                     div_factor=ONE_CYCLE_DIV)
-
-
-def one_cycle_rise(total_steps: int, warmup_steps: int = 0) -> float:
-    """``pct_start`` for a one-cycle run: the peak at step ``warmup_steps`` (as ``warmup_cosine``
-    peaks), else torch's 30% of the run.
-
-    torch's ``OneCycleLR`` peaks at step ``pct_start * total_steps - 1``, which must fall after
-    step 0 and before the last step; a run too short for 30% to peak at least half a step in
-    rises for longer.
-    """
-    if warmup_steps:
-        if warmup_steps > total_steps - 2:
-            raise InvalidConfigError(f"one_cycle: warmup_steps must be at most total_steps - 2 = {total_steps - 2} "
-                                     f"(the peak needs a step after it to anneal), got {warmup_steps}")
-        return (warmup_steps + 1) / total_steps
-    return max(ONE_CYCLE_PCT, 1.5 / total_steps)
-
-
-def default_warmup(total_steps: int) -> int:
-    return max(1, round(DEFAULT_WARMUP_FRACTION * total_steps))
-
-
 def _read_from(candidate: Candidate, start: int, result: "SweepResult") -> Verdict:
     trace = candidate.trace
     cosine = None if trace.update_cosine is None else trace.update_cosine[start:]
@@ -177,23 +122,6 @@ def _not_early(candidate: Candidate) -> str:
         return (", and its curve was kept compacted (max_points), so whether it went wrong only early "
                 "cannot be read")
     return ", and not only early in its window"
-
-
-def _supports_schedule(problem: Any) -> bool:
-    try:
-        return "schedule" in inspect.signature(problem.train).parameters
-    except (AttributeError, TypeError, ValueError):
-        return False
-
-
-def check_warmup(problem: Any, candidate: Candidate, warmup_steps: int, result: "SweepResult") -> WarmupCheck:
-    """Train ``candidate``'s rate again on the sweep's window with a linear warm-up, and read it."""
-    steps = int(result.config.get("steps", candidate.steps_used))
-    pruner = DivergencePruner(result.thresholds.diverge_ratio)
-    trace = problem.train([candidate.lr], steps, pruner=pruner, schedule=linear_warmup(1.0, warmup_steps))[0]
-    verdict = (Verdict(VerdictKind.FAILED, f"training raised: {trace.error}") if trace.error is not None
-               else read_curve(trace.train_loss, result.thresholds, update_cosine=trace.update_cosine))
-    return WarmupCheck(candidate.lr, warmup_steps, steps, candidate.verdict, verdict)
 
 
 def divergence_point(test: RangeTest) -> float | None:
@@ -255,13 +183,13 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
         reasons.append(f"then a cosine decay from {peak:.3g} to 0 at step {total_steps}, so late training "
                        "fine-tunes with small steps")
         if early is not None and problem is not None:
-            if _supports_schedule(problem):
-                check = check_warmup(problem, nxt, warmup, result)   # the warm-up recommended, capped or not
+            check = _replay_warmup(problem, nxt, warmup, result)   # the warm-up recommended, capped or not
+            if check is not None:
                 reasons.append(check.reason)
                 numbers["check_stable"] = float(check.stable)
             else:
-                reasons.append(f"check skipped: {type(problem).__name__}.train takes no schedule= argument "
-                               "(a per-step factor on the rate), so the warm-up cannot be replayed on it")
+                reasons.append(f"check skipped: {type(problem).__name__} cannot train with a schedule (a per-step "
+                               "factor on the rate: train_with_schedule), so the warm-up cannot be replayed on it")
     elif kind == "one_cycle":
         divergence = divergence_point(result.range_test) if result.range_test is not None else None
         if divergence is not None:
@@ -298,5 +226,24 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
     return Recommendation(kind, schedule, total_steps, peak, warmup, tuple(reasons), numbers, check)
 
 
-__all__ = ["KINDS", "Recommendation", "WarmupCheck", "build_schedule", "check_warmup", "divergence_point",
-           "early_instability", "one_cycle_rise", "recommend_schedule"]
+# Replaying a warm-up trains, which the core never does: the workflows layer's replay
+# (``lrscout.workflows.warmup.replay_warmup``) is registered here by lrscout/__init__.py.
+WarmupReplay = Callable[[Any, Candidate, int, "SweepResult"], "WarmupCheck | None"]
+_REPLAY: list[WarmupReplay] = []
+
+
+def register_warmup_replay(replay: WarmupReplay) -> None:
+    """Set how ``recommend_schedule(..., problem=)`` trains the next rate again with a warm-up:
+    ``replay(problem, candidate, warmup_steps, result)``, None when the problem cannot."""
+    _REPLAY[:] = [replay]
+
+
+def _replay_warmup(problem: Any, candidate: Candidate, warmup_steps: int, result: "SweepResult") -> WarmupCheck | None:
+    if not _REPLAY:
+        raise RuntimeError("no warm-up replay is registered; lrscout/__init__.py registers "
+                           "lrscout.workflows.warmup's when lrscout is imported")
+    return _REPLAY[0](problem, candidate, warmup_steps, result)
+
+
+__all__ = ["Recommendation", "WarmupCheck", "divergence_point", "early_instability", "recommend_schedule",
+           "register_warmup_replay"]

@@ -1,21 +1,23 @@
-"""What every executor shares: the ``Runner`` protocol and the small helpers the sweep uses to
-drive any runner the same way.
+"""What every executor shares: the ``Runner`` protocol, its two capabilities, and the small
+helpers the sweep uses to drive any runner the same way.
 
 A runner trains the learning rates it is given and reports one ``Trace`` per rate; it never
-chooses a rate, reads a curve or decides what to run next. Two optional extensions:
+chooses a rate, reads a curve or decides what to run next. Two capabilities, each a method of
+its own that the sweep finds with ``isinstance`` (every built-in runner has both):
 
-- ``run(..., on_trace=f)``: call ``f(trace)`` as each candidate finishes, so the sweep can
-  journal it at once (a crash then loses only the candidates still training);
-- ``session()``: a context manager yielding a runner that keeps its workers (a process pool, a
-  Ray connection) alive across the planner's rounds, and releases them on exit.
+- ``ReportsEachTrace``: ``run_reporting(..., on_trace)`` calls ``on_trace(trace)`` as each
+  candidate finishes, so the sweep can journal it at once (a crash then loses only the
+  candidates still training);
+- ``HasSession``: ``session()``, a context manager yielding a runner that keeps its workers (a
+  process pool, a Ray connection) alive across the planner's rounds, and releases them on exit.
 """
 
 from __future__ import annotations
 
-import inspect
+import os
 import pickle
-from contextlib import nullcontext
-from typing import Callable, ContextManager, Protocol, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Callable, ContextManager, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -27,16 +29,29 @@ from ..problems.protocols import Problem
 OnTrace = Callable[[Trace], None]
 
 
+@runtime_checkable
 class Runner(Protocol):
     def run(self, problem: Problem, lrs: Sequence[float], steps: int,
             pruner: DivergencePruner | None) -> list[Trace]:
         """Train ``lrs`` on ``problem`` and return one trace per learning rate, in order."""
 
 
+@runtime_checkable
+class ReportsEachTrace(Protocol):
+    def run_reporting(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                      on_trace: OnTrace | None) -> list[Trace]:
+        """``run``, calling ``on_trace(trace)`` (when given) as each candidate finishes."""
+
+
+@runtime_checkable
+class HasSession(Protocol):
+    def session(self) -> ContextManager[Runner]:
+        """A runner that keeps its workers across calls until the context exits."""
+
+
 def opened(runner: Runner) -> ContextManager[Runner]:
     """The runner's session if it has one (workers kept across rounds), else the runner itself."""
-    session = getattr(runner, "session", None)
-    return session() if callable(session) else nullcontext(runner)
+    return runner.session() if isinstance(runner, HasSession) else nullcontext(runner)
 
 
 def run_batch(runner: Runner, problem: Problem, lrs: Sequence[float], steps: int,
@@ -46,12 +61,8 @@ def run_batch(runner: Runner, problem: Problem, lrs: Sequence[float], steps: int
     A runner that cannot report as it goes (a user's own, written against the plain protocol)
     has its traces reported when the whole batch returns.
     """
-    try:
-        streams = "on_trace" in inspect.signature(runner.run).parameters
-    except (TypeError, ValueError):
-        streams = False
-    if streams:
-        return runner.run(problem, lrs, steps, pruner, on_trace=on_trace)  # type: ignore[call-arg]
+    if isinstance(runner, ReportsEachTrace):
+        return runner.run_reporting(problem, lrs, steps, pruner, on_trace)
     traces = runner.run(problem, lrs, steps, pruner)
     for trace in traces:
         on_trace(trace)
@@ -68,11 +79,23 @@ def pickled_problem(problem: Problem, executor: str) -> bytes:
     try:
         return pickle.dumps(problem, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        fn = getattr(problem, "train_fn", None)
-        what = f"its train function {getattr(fn, '__qualname__', fn)!r}" if fn is not None \
-            else f"the {type(problem).__name__}"
         raise InvalidConfigError(
-            f"the {executor} executor sends the problem to worker processes by pickling it, and {what} "
-            f"cannot be pickled ({exc}). A lambda, or a function defined inside another function, "
-            "cannot travel: define the train function at module level in an importable module, or "
+            f"the {executor} executor sends the problem to worker processes by pickling it, and the "
+            f"{type(problem).__name__} cannot be pickled ({exc}). A lambda, or a function defined inside another "
+            "function, cannot travel: define the train function at module level in an importable module, or "
             "use executor='inline' (or 'ray', which pickles closures by value)") from exc
+
+
+@contextmanager
+def restored_environment(names: Iterable[str]) -> Iterator[Mapping[str, str | None]]:
+    """Yield the current values of the environment variables ``names`` (None: unset); whatever
+    the block sets or removes among them is put back as it was on exit."""
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        yield saved
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
 from .._version import __version__
 from ..core.types import Candidate, Trace, Verdict
 from ..errors import InvalidConfigError, ResultsFileError
+from ..problems.protocols import Fingerprinted
 
 SCHEMA = "lrscout.journal/1"
 
@@ -46,25 +45,11 @@ def journal_path(results_path: str | os.PathLike[str]) -> Path:
 
 
 def data_fingerprint(problem: Any) -> str | None:
-    """A digest of what the problem trains on, so resuming on other data is caught.
-
-    A problem may say itself (``fingerprint()``); the built-in models' arrays are hashed; for a
-    ``CallableProblem`` only the function's name is known (pass ``config=`` to ``sweep`` to
-    guard what lives inside it, such as a data version).
+    """A digest of what the problem trains on, so resuming on other data is caught: the
+    problem's own ``fingerprint()`` (``Fingerprinted``; every built-in problem has one), or
+    None for a problem that gives none (then only its ``describe()`` guards a resume).
     """
-    own = getattr(problem, "fingerprint", None)
-    if callable(own):
-        return str(own())
-    arrays = [getattr(problem, name, None) for name in ("X", "y", "X_val", "y_val")]
-    if isinstance(arrays[0], np.ndarray):
-        digest = hashlib.sha256(repr(getattr(problem, "model", None)).encode())
-        for array in arrays:
-            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
-        return "sha256:" + digest.hexdigest()
-    fn = getattr(problem, "train_fn", None)
-    if fn is not None:
-        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
-    return None
+    return str(problem.fingerprint()) if isinstance(problem, Fingerprinted) else None
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

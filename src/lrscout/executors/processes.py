@@ -30,17 +30,16 @@ import sys
 import time
 import traceback
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
 from ..core.validation import finite_real, positive_int
 from ..errors import InvalidConfigError
 from ..problems.protocols import Problem
-from .base import OnTrace, failed_trace, pickled_problem
+from .base import OnTrace, failed_trace, pickled_problem, restored_environment
 from .threads import available_cores, pin_threads, thread_env, threads_per_worker
 
 START_METHODS = ("spawn", "forkserver")
@@ -85,10 +84,13 @@ class ProcessRunner:
     def session(self) -> "ProcessPool":
         return ProcessPool(self)
 
-    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
-            *, on_trace: OnTrace | None = None) -> list[Trace]:
+    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
+        return self.run_reporting(problem, lrs, steps, pruner, None)
+
+    def run_reporting(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                      on_trace: OnTrace | None) -> list[Trace]:
         with self.session() as pool:
-            return pool.run(problem, lrs, steps, pruner, on_trace=on_trace)
+            return pool.run_reporting(problem, lrs, steps, pruner, on_trace)
 
 
 class ProcessPool:
@@ -115,8 +117,11 @@ class ProcessPool:
         for worker in workers:
             worker.stop(now)
 
-    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
-            *, on_trace: OnTrace | None = None) -> list[Trace]:
+    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
+        return self.run_reporting(problem, lrs, steps, pruner, None)
+
+    def run_reporting(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                      on_trace: OnTrace | None) -> list[Trace]:
         payload = self._pickled(problem)
         pending: deque[_Task] = deque(_Task(i, float(lr)) for i, lr in enumerate(lrs))
         done: dict[int, Trace] = {}
@@ -194,7 +199,9 @@ class ProcessPool:
                                         name="lrscout-worker")
         # spawned children inherit os.environ at start: the thread caps are in place before the
         # child imports NumPy, which is the only moment OpenBLAS reads them
-        with _environment(thread_env(threads)):
+        env = thread_env(threads)
+        with restored_environment(env):
+            os.environ.update(env)
             process.start()
         child.close()
         return _Worker(process, parent)
@@ -279,20 +286,6 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.conn.close()
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class RemoteTraceback(Exception):

@@ -42,7 +42,7 @@ from ..core.types import Trace
 from ..core.validation import finite_real, positive_int
 from ..errors import BackendUnavailableError, InvalidConfigError
 from ..problems.protocols import Problem
-from .base import OnTrace, failed_trace
+from .base import OnTrace, failed_trace, restored_environment
 from .threads import available_cores, pin_threads
 
 _AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
@@ -95,10 +95,13 @@ class RayRunner:
     def session(self) -> "RaySession":
         return RaySession(self)
 
-    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
-            *, on_trace: OnTrace | None = None) -> list[Trace]:
+    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
+        return self.run_reporting(problem, lrs, steps, pruner, None)
+
+    def run_reporting(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                      on_trace: OnTrace | None) -> list[Trace]:
         with self.session() as session:
-            return session.run(problem, lrs, steps, pruner, on_trace=on_trace)
+            return session.run_reporting(problem, lrs, steps, pruner, on_trace)
 
 
 class RaySession:
@@ -130,8 +133,11 @@ class RaySession:
         if stack is not None:
             stack.__exit__(*exc)
 
-    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
-            *, on_trace: OnTrace | None = None) -> list[Trace]:
+    def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
+        return self.run_reporting(problem, lrs, steps, pruner, None)
+
+    def run_reporting(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None,
+                      on_trace: OnTrace | None) -> list[Trace]:
         ray = self._ray
         if ray is None:
             raise InvalidConfigError("this Ray session is closed; use RayRunner(...) or `with runner.session()`")
@@ -221,36 +227,33 @@ def _probe(address: str, timeout: float = 5.0) -> None:
 @contextmanager
 def _local_cluster(ray: Any, config: RayRunner) -> Iterator[None]:
     temp = tempfile.mkdtemp(prefix="lrscout-ray-", dir=_short_temp_root())
-    saved = {name: os.environ.get(name) for name in _AUTH_VARS}
-    if saved["RAY_AUTH_MODE"] != "disabled" and saved["RAY_AUTH_TOKEN"] is None \
-            and saved["RAY_AUTH_TOKEN_PATH"] is None:
-        os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN
-    # Ray warns that it turned token auth on; on a cluster lrscout owns that is the intent
-    auth_log = logging.getLogger("ray._private.authentication.authentication_token_setup")
-    auth_level = auth_log.level
-    auth_log.setLevel(logging.ERROR)
     try:
-        ray.init(
-            address="local",
-            num_cpus=config.local_cpus or available_cores(),
-            object_store_memory=None if config.object_store_mb is None else config.object_store_mb * 1024**2,
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            _temp_dir=temp,
-            # workers import the problem's modules as this process does (a process pool's workers do too)
-            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}},
-        )
-        auth_log.setLevel(auth_level)
-        yield
+        with restored_environment(_AUTH_VARS) as saved:
+            if saved["RAY_AUTH_MODE"] != "disabled" and saved["RAY_AUTH_TOKEN"] is None \
+                    and saved["RAY_AUTH_TOKEN_PATH"] is None:
+                os.environ["RAY_AUTH_TOKEN"] = _LOCAL_TOKEN
+            # Ray warns that it turned token auth on; on a cluster lrscout owns that is the intent
+            auth_log = logging.getLogger("ray._private.authentication.authentication_token_setup")
+            auth_level = auth_log.level
+            auth_log.setLevel(logging.ERROR)
+            try:
+                ray.init(
+                    address="local",
+                    num_cpus=config.local_cpus or available_cores(),
+                    object_store_memory=None if config.object_store_mb is None else config.object_store_mb * 1024**2,
+                    include_dashboard=False,
+                    logging_level=logging.WARNING,
+                    _temp_dir=temp,
+                    # workers import the problem's modules as this process does (a process pool's workers do too)
+                    runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}},
+                )
+                auth_log.setLevel(auth_level)
+                yield
+            finally:
+                auth_log.setLevel(auth_level)
+                if ray.is_initialized():
+                    ray.shutdown()
     finally:
-        auth_log.setLevel(auth_level)
-        if ray.is_initialized():
-            ray.shutdown()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         shutil.rmtree(temp, ignore_errors=True)
 
 

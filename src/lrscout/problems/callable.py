@@ -48,6 +48,16 @@ class CallableProblem:
         steps = positive_int("steps", steps)
         return [self._train_one(float(lr), steps, pruner) for lr in lrs]
 
+    def train_one(self, lr: float, steps: int, *, pruner: DivergencePruner | None = None) -> Trace:
+        """One candidate: the function called once (``TrainsOneAtATime``; ``train`` calls it once per rate)."""
+        return self.train([lr], steps, pruner=pruner)[0]
+
+    def fingerprint(self) -> str:
+        """The function's module and qualified name (``Fingerprinted``). What lives inside it, such
+        as a data version, is not seen: pass ``config=`` to ``sweep`` to guard that too."""
+        fn = self.train_fn
+        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
     def _train_one(self, lr: float, steps: int, pruner: DivergencePruner | None) -> Trace:
         seen: list[float] = []
         told_to_stop = False

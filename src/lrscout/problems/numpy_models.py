@@ -11,12 +11,13 @@ features add, not how fast a rate learns the target's mean.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..core.diagnosis import DataStats
+from ..core.data_stats import DataStats
 from ..core.grids import check_grid
 from ..core.pruning import DivergencePruner
 from ..core.schedules import evaluate
@@ -170,6 +171,13 @@ class NumpyProblem:
             "seed": self.seed,
         }
 
+    def fingerprint(self) -> str:
+        """A SHA-256 of the model's repr and the arrays as given (``Fingerprinted``)."""
+        digest = hashlib.sha256(repr(self.model).encode())
+        for array in (self.X, self.y, self.X_val, self.y_val):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        return "sha256:" + digest.hexdigest()
+
     def data_stats(self) -> DataStats:
         """Conditioning of the training features and the batch size, for ``lrscout.diagnose``."""
         batch = self.batch_size if self.batch_size is not None and self.batch_size < self.X.shape[0] else None
@@ -188,6 +196,11 @@ class NumpyProblem:
             out.append(perm[pos:pos + self.batch_size])
             pos += self.batch_size
         return out
+
+    def train_with_schedule(self, lrs: Sequence[float], steps: int, schedule: Callable[[int], float], *,
+                            pruner: DivergencePruner | None = None) -> list[Trace]:
+        """``train(..., schedule=schedule)`` (``AcceptsSchedule``: a warm-up can be replayed here)."""
+        return self.train(lrs, steps, pruner=pruner, schedule=schedule)
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:

@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .._version import __version__
 from ..core.analysis import read_curves
-from ..core.diagnosis import DataStats, data_stats_of, diagnose
+from ..core.data_stats import DataStats
+from ..core.diagnosis import diagnose
 from ..core.planners import AdaptivePlanner, FixedGrid, Planner
 from ..core.pruning import DivergencePruner
 from ..core.result import SweepResult
@@ -24,7 +25,7 @@ from ..errors import InvalidConfigError
 from ..executors import runner_for
 from ..executors.base import Runner, opened, run_batch
 from ..executors.journal import Journal, data_fingerprint
-from ..problems.protocols import Problem
+from ..problems.protocols import Problem, ReportsRunInfo, data_stats_of
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ def sweep(
     *,
     planner: Planner | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    runner: Runner | None = None,
     prune: bool = True,
     on_batch: Callable[[BatchDone], None] | None = None,
     config: Mapping[str, Any] | None = None,
@@ -71,10 +71,10 @@ def sweep(
     same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
 
     ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
-    pool of ``workers`` processes), ``"ray"``, or a runner instance (``runner=`` is the older
-    name for the same thing). ``journal`` is a file that records each candidate as it
-    finishes; with ``resume=True`` the candidates it already holds for the same configuration
-    are not trained again. Ctrl-C raises ``SweepInterrupted`` carrying the partial result.
+    pool of ``workers`` processes), ``"ray"``, or a runner instance. ``journal`` is a file
+    that records each candidate as it finishes; with ``resume=True`` the candidates it already
+    holds for the same configuration are not trained again. Ctrl-C raises
+    ``SweepInterrupted`` carrying the partial result.
 
     ``max_points`` keeps each candidate's curves in the result to at most that many points
     (``Trace.compact``: block means, first and last step exact), for long windows whose every
@@ -87,8 +87,6 @@ def sweep(
                                  "wrap a function with lrscout.CallableProblem")
     if lrs is not None and planner is not None:
         raise InvalidConfigError("give lrs or planner, not both")
-    if runner is not None and executor is not None:
-        raise InvalidConfigError("give executor or runner, not both (runner= is the older name for executor=)")
     if not isinstance(thresholds, Thresholds):
         raise InvalidConfigError(f"thresholds must be a lrscout.Thresholds, got {type(thresholds).__name__}")
     if resume and journal is None:
@@ -97,8 +95,7 @@ def sweep(
     if max_points is not None:
         max_points = positive_int("max_points", max_points, minimum=3)
     plan: Planner = planner if planner is not None else (FixedGrid(lrs) if lrs is not None else AdaptivePlanner())
-    run = runner_for(executor if executor is not None else runner if runner is not None else "inline",
-                     workers=workers)
+    run = runner_for(executor if executor is not None else "inline", workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
     stats = data_stats_of(problem)
@@ -181,11 +178,10 @@ def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: in
 
 
 def _run_info(problem: Problem) -> dict[str, Any]:
-    """What the problem decided while training (its optional ``run_info()``; see ``Problem``)."""
-    run_info = getattr(problem, "run_info", None)
-    if not callable(run_info):
+    """What the problem decided while training, when it reports it (``ReportsRunInfo``)."""
+    if not isinstance(problem, ReportsRunInfo):
         return {}
-    info = run_info()
+    info = problem.run_info()
     if not isinstance(info, Mapping):
         raise InvalidConfigError(f"{type(problem).__name__}.run_info() must return a mapping to merge into the "
                                  f"result's config, got {type(info).__name__}")
