@@ -97,6 +97,25 @@ def logged_scale(values: np.ndarray) -> bool:
     return bool(values.size) and bool(np.all(values > 0))
 
 
+def smooth(losses: np.ndarray, *, centred_ends: bool = True) -> np.ndarray:
+    """The trend the analysis reads, in loss units: ``trend`` of the log-loss when every loss is
+    positive (of the loss itself otherwise), NaN from the first non-finite loss on, where a
+    diverged curve has nothing left to smooth. ``centred_ends`` as in ``trend``.
+
+    The report draws it (so the smoothed curve a reader sees is the one the verdict read), and
+    the range test reads its suggestions from it (with one-sided ends).
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    out = np.full(losses.shape, np.nan)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    head = losses[: bad[0] if bad.size else losses.size]
+    if head.size:
+        logged = logged_scale(head)
+        smoothed = trend(np.log(head) if logged else head, centred_ends=centred_ends)
+        out[: head.size] = np.exp(smoothed) if logged else smoothed
+    return out
+
+
 def _log_level(values: np.ndarray) -> tuple[np.ndarray, bool]:
     """Work on log-loss when every value is positive (scale-free residuals), else raw."""
     if logged_scale(values):

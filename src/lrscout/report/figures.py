@@ -17,7 +17,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ..core.analysis import logged_scale, trend
+from ..core.analysis import smooth
 from ..core.result import SweepResult
 from ..core.types import RangeTest, VerdictKind
 from ..core.validation import positive_int
@@ -53,18 +53,6 @@ MAX_SCHEDULE_POINTS = 4000
 RANGE_TEST_CLIP = 4.0
 
 DASHES = ("-", "--", ":", "-.")
-
-
-def smooth(loss: np.ndarray) -> np.ndarray:
-    """The trend the analysis reads (on log-loss when every loss is positive), NaN past the
-    first non-finite loss, where a diverged curve has nothing left to smooth."""
-    loss = np.asarray(loss, dtype=np.float64)
-    out = np.full(loss.shape, np.nan)
-    bad = np.flatnonzero(~np.isfinite(loss))
-    head = loss[: bad[0] if bad.size else loss.size]
-    if head.size:
-        out[: head.size] = np.exp(trend(np.log(head))) if logged_scale(head) else trend(head)
-    return out
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

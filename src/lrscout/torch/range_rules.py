@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.analysis import logged_scale, smoothing_window, trend
+from ..core.analysis import logged_scale, smoothing_window
+from ..core.analysis import smooth as analysis_smooth
 
 MIN_POINTS = 5
 
@@ -47,16 +48,9 @@ def _finite_prefix(losses: np.ndarray) -> int:
 
 
 def smooth(losses: np.ndarray) -> np.ndarray:
-    """The smoothed curve in loss units; NaN from the first non-finite loss on."""
-    losses = np.asarray(losses, dtype=np.float64)
-    n = _finite_prefix(losses)
-    out = np.full(losses.size, np.nan)
-    if n:
-        x = losses[:n]
-        level = np.log(x) if logged_scale(x) else x
-        smoothed = trend(level, centred_ends=False)     # the smoothing its rules were chosen with
-        out[:n] = np.exp(smoothed) if logged_scale(x) else smoothed
-    return out
+    """The smoothed curve in loss units (``lrscout.core.analysis.smooth`` with one-sided ends,
+    the smoothing its rules were chosen with); NaN from the first non-finite loss on."""
+    return analysis_smooth(losses, centred_ends=False)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from ..core.types import RangeTest
 from ..core.validation import finite_real, positive_int
 from ..errors import InvalidConfigError
 from .distributed import on_rank_zero
+from .options import SetupOptions
 from .range_rules import EarlyStop, smooth, suggest
 from .sequential import SequentialEngine
 from .state import preserved
@@ -94,9 +95,10 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
 
     def run() -> RangeTest:
         with preserved(device, threads):
-            bench = Workbench(model, optimizer, loss_fn, train_data, batch_loss=batch_loss,
-                              optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed, device=device,
-                              dtype=dtype, amp=amp, accumulation_steps=accumulation_steps, num_threads=threads)
+            setup = SetupOptions(batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs, batch_size=batch_size,
+                                 seed=seed, device=device, dtype=dtype, amp=amp,
+                                 accumulation_steps=accumulation_steps, num_threads=threads)
+            bench = Workbench(model, optimizer, loss_fn, train_data, setup)
             return run_range_test(bench, options)
 
     return on_rank_zero(run)
