@@ -30,7 +30,8 @@ def sgd_regressor_problem():
             if not np.isfinite(model.coef_).all():
                 losses.append(float("nan"))
                 break
-        return losses, float(np.mean((model.predict(Xva) - yva) ** 2) / 2) if np.isfinite(model.coef_).all() else float("inf")
+        finite = np.isfinite(model.coef_).all()
+        return losses, float(np.mean((model.predict(Xva) - yva) ** 2) / 2) if finite else float("inf")
 
     return CallableProblem(train, name="SGDRegressor")
 

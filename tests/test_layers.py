@@ -170,7 +170,7 @@ def test_every_layer_package_says_what_it_may_import():
 
 
 def test_import_lrscout_loads_no_heavy_library():
-    code = ("import sys, lrscout; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+    code = f"import sys, lrscout; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

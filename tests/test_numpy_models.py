@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from lrscout import (DivergencePruner, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression, VerdictKind,
-                     sweep)
+from lrscout import (DivergencePruner, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression,
+                     VerdictKind, sweep)
 from lrscout.data import Scaler
 from lrscout.errors import DataError
 

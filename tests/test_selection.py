@@ -1,7 +1,6 @@
 """Choosing from read curves: the largest good rate, re-checked on validation loss."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._version import __version__
+from ._version import __version__ as __version__
 from .core.analysis import read_curve, read_curves
 from .core.data_stats import DataStats
 from .core.diagnosis import DiagnosisThresholds, diagnose

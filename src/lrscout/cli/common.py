@@ -121,23 +121,23 @@ def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | N
         except LrscoutError as exc:      # already says what it could not write
             failures.append(str(exc))
 
-    def results_file() -> None:
+    def results_file(json_path: str) -> None:
         result.save(json_path)
         note(f"results written to {json_path}")
 
-    def plot() -> None:
+    def plot(plot_path: str) -> None:
         from ..report.plot import save_plot
 
         save_plot(shown, plot_path)
         note(f"plot written to {plot_path}")
 
-    def report() -> None:
+    def report(report_path: str) -> None:
         from ..report.html import write_html
 
         write_html(shown, report_path)
         note(f"report written to {report_path} (opens offline in any browser)")
 
-    def tensorboard() -> None:
+    def tensorboard(tensorboard_dir: str) -> None:
         from ..report.tensorboard_export import write_tensorboard
 
         runs = write_tensorboard(result, tensorboard_dir)
@@ -154,13 +154,13 @@ def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | N
         sys.stdout.write(result.to_json(indent=1) + "\n")
         sys.stdout.flush()
     elif json_path:
-        attempt(f"--json {json_path!r}", results_file)
+        attempt(f"--json {json_path!r}", lambda: results_file(json_path))
     if plot_path:
-        attempt(f"--plot {plot_path!r}", plot)
+        attempt(f"--plot {plot_path!r}", lambda: plot(plot_path))
     if report_path:
-        attempt(f"--report {report_path!r}", report)
+        attempt(f"--report {report_path!r}", lambda: report(report_path))
     if tensorboard_dir:
-        attempt(f"--tensorboard {tensorboard_dir!r}", tensorboard)
+        attempt(f"--tensorboard {tensorboard_dir!r}", lambda: tensorboard(tensorboard_dir))
     if mlflow:
         attempt("--mlflow", mlflow_run)
     if failures:

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        command = exc.ctx.command_path if getattr(exc, "ctx", None) else "lrscout"
+        ctx = getattr(exc, "ctx", None)   # a UsageError knows its command; other ClickExceptions do not
+        command = ctx.command_path if ctx else "lrscout"
         click.echo(f"lrscout: error: {exc.format_message()} (see '{command} --help')", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Abort:

@@ -7,6 +7,7 @@ and ``lrscout --help`` must stay fast); the sweep and its outputs load when it r
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -25,13 +26,16 @@ MIN_STEPS = 10   # fewer points leave no trend, noise or saw-tooth to read: ever
 @click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
               help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
 @click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
-@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True), help="Heavy-ball momentum.")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="Heavy-ball momentum.")
 @click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
               help="Feature scaling, fitted on the training split.")
 @click.option("--compare-scaling", is_flag=True,
               help="Sweep raw and scaled features (--scale, or standard) and report the better range.")
-@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9), help="Share of rows held out.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed for the split and batch order.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9),
+              help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed for the split and batch order.")
 @click.option("--json", "json_path", default=None,
               help="Write the full results as JSON here; '-' prints them to stdout, and nothing else there.")
 @click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
@@ -51,7 +55,8 @@ MIN_STEPS = 10   # fewer points leave no trend, noise or saw-tooth to read: ever
 @click.option("--ray-address", default=None, metavar="HOST:PORT",
               help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
 @click.option("--resume", is_flag=True,
-              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates are not rerun.")
+              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates "
+                   "are not rerun.")
 @click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
               help="Keep at most N points per curve in the results (block means; first and last step exact). "
                    "Verdicts are read from every step first; the journal keeps every step.")
@@ -80,15 +85,17 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     check_outputs(json_path, plot_path, report_path, tensorboard_dir, mlflow)
     grid = parse_grid(lrs) if lrs is not None else None
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)  # bad combinations fail before any work
+    # bad combinations fail before any work
+    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)
     journal = journal_path(json_path) if json_path and not json_to_stdout(json_path) and not compare_scaling else None
     if resume and journal is None:
-        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): give "
-                                 "the interrupted run's --json file"
+        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): "
+                                 "give the interrupted run's --json file"
                                  + (", without --compare-scaling" if compare_scaling else ""))
     table = read_csv(data)
-    options = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid, steps=steps,
-                   batch_size=batch_size, momentum=momentum, seed=seed, executor=runner, max_points=max_points)
+    options: dict[str, Any] = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid,
+                                   steps=steps, batch_size=batch_size, momentum=momentum, seed=seed, executor=runner,
+                                   max_points=max_points)
     comparison = None
     interrupted = False
     with progress(not quiet, f"sweeping {table.name}") as on_batch:

@@ -306,7 +306,27 @@ def read_curve(
     *,
     update_cosine: Sequence[float] | np.ndarray | None = None,
 ) -> Verdict:
-    """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data."""
+    """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data.
+
+    The rules, in the order they are tried, are the module's (``lrscout.analysis``); every
+    number they compare against is a field of ``thresholds``. ``update_cosine`` is the cosine
+    between consecutive parameter updates, when the problem reports it (the zigzag rule).
+
+    Examples:
+        >>> import numpy as np
+        >>> from lrscout import read_curve
+        >>> t = np.arange(100)
+        >>> read_curve(np.exp(-0.05 * t)).reason
+        'falls 99% in 100 steps, 100% of its movement downward'
+        >>> read_curve(1.0 - 0.0001 * t).reason
+        'almost flat: the loss fell only 1% in 100 steps'
+        >>> read_curve(np.exp(-0.01 * t) * (1 + 0.1 * (-1.0) ** t)).kind.value
+        'oscillating'
+        >>> read_curve([1.0, 0.8, 0.6, float("nan")]).kind.value
+        'unstable'
+        >>> read_curve([1.0, 2.0, 5.0, 20.0, 80.0]).reason
+        'the loss exploded to 80x its start'
+    """
     t = thresholds
     x = np.asarray(losses, dtype=np.float64).ravel()
     cos = None if update_cosine is None else np.asarray(update_cosine, dtype=np.float64).ravel()
@@ -444,7 +464,9 @@ def _mark_too_high(traces: Sequence[Trace], verdicts: list[Verdict], good: list[
             continue
         j, p = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
         moved = f"{'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}"
-        smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(verdicts[j].evidence.relative_decrease)}"
+        smaller_ev = verdicts[j].evidence
+        assert smaller_ev is not None   # ``good`` holds read curves only, and a read curve has evidence
+        smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(smaller_ev.relative_decrease)}"
         if p * thresholds.stalled_fraction > max(ev.progress, 0.0):
             reason = (f"stalled: it {moved} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while {smaller}: "
                       "the step is too large, not too small")

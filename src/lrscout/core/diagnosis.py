@@ -121,7 +121,7 @@ class DiagnosisThresholds:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, float]) -> "DiagnosisThresholds":
+    def from_dict(cls, data: dict[str, Any]) -> "DiagnosisThresholds":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -265,17 +265,18 @@ class _Explosion:
 
 
 def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds, reading: Thresholds) -> list[_Explosion]:
-    with_norms = [c for c in candidates if c.trace.grad_norm is not None and c.trace.grad_norm.size]
+    with_norms = [(c, c.trace.grad_norm) for c in candidates
+                  if c.trace.grad_norm is not None and c.trace.grad_norm.size]
     if not with_norms:
         return []
-    reference = np.asarray(with_norms[0].trace.grad_norm, dtype=np.float64)
+    reference = np.asarray(with_norms[0][1], dtype=np.float64)
     # the batches' own spread: the largest norm the smallest rate (a nearly fixed model) met so far;
     # it floors every comparison, so a small gradient on an easy batch is never a denominator
     batch_max = np.maximum.accumulate(np.where(np.isfinite(reference), reference, 0.0))
     stable = [c.lr for c in candidates if c.kind.is_stable]
     out = []
-    for c in with_norms:
-        g = _finite_prefix(c.trace.grad_norm)
+    for c, grad_norm in with_norms:
+        g = _finite_prefix(grad_norm)
         losses = np.asarray(c.train_loss, dtype=np.float64)
         start = float(losses[0]) if losses.size else math.nan
         below = [s for s in stable if s < c.lr]
@@ -305,7 +306,8 @@ def _clip_threshold(candidates: Sequence[Candidate], explosions: Sequence[_Explo
     norms = [_finite_prefix(c.trace.grad_norm) for c in candidates
              if c.kind.is_stable and c.trace.grad_norm is not None]
     if not any(n.size for n in norms):
-        norms = [_finite_prefix(e.candidate.trace.grad_norm)[:e.step] for e in explosions]
+        norms = [_finite_prefix(e.candidate.trace.grad_norm)[:e.step] for e in explosions
+                 if e.candidate.trace.grad_norm is not None]
     pooled = np.concatenate(norms) if norms else np.array([])
     return float(np.percentile(pooled, t.clip_percentile)) if pooled.size else math.nan
 
@@ -411,13 +413,19 @@ def _noisy_batches(candidates: Sequence[Candidate], still: Sequence[Candidate], 
 
 # --- overfitting ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Fit:
+    """A stable candidate's rate and its (finite) validation and final training losses."""
+    lr: float
+    val_loss: float
+    final_train_loss: float
+
+
 def _overfitting(candidates: Sequence[Candidate], decision: Decision, t: DiagnosisThresholds,
                  reading: Thresholds) -> Finding | None:
-    def usable(c: Candidate) -> bool:
-        return (c.kind.is_stable and c.val_loss is not None and math.isfinite(c.val_loss)
-                and c.final_train_loss is not None)
-
-    stable = [c for c in candidates if usable(c)]
+    stable = [_Fit(c.lr, val, train) for c in candidates
+              if c.kind.is_stable and (val := c.val_loss) is not None and math.isfinite(val)
+              and (train := c.final_train_loss) is not None]
     if not stable:
         return None
     # the best validation loss, against the rate the training curves would choose (or the chosen one)

@@ -17,6 +17,20 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
 
     ``factor=10`` gives 1e-4, 1e-3, ..., 1; ``factor=3`` gives the 1-3-10 ladder
     (1e-4, 3e-4, 1e-3, ...); ``per_decade=N`` gives N evenly log-spaced points per decade.
+
+    The points are ``m * 10**k`` for every integer ``k`` and every mantissa ``m`` of the
+    spacing (``1``; ``1, 3``; or ``10**(i / N)`` for ``i = 0 .. N-1``), rounded to 12
+    significant digits, that lie in ``[start, stop]`` (to a relative 1e-9). A bad argument
+    raises ``InvalidGridError``.
+
+    Examples:
+        >>> from lrscout import log_grid
+        >>> log_grid(1e-4, 1)
+        (0.0001, 0.001, 0.01, 0.1, 1.0)
+        >>> log_grid(1e-3, 0.1, 3)
+        (0.001, 0.003, 0.01, 0.03, 0.1)
+        >>> log_grid(0.01, 0.1, per_decade=4)
+        (0.01, 0.0177827941004, 0.0316227766017, 0.056234132519, 0.1)
     """
     for name, value in (("start", start), ("stop", stop)):
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:

@@ -16,6 +16,8 @@ from .validation import finite_real, positive_int
 
 
 class Planner(Protocol):
+    """What ``sweep(planner=...)`` needs: ``ask`` for rates, ``tell`` what they gave, until ``ask`` is empty."""
+
     def ask(self) -> tuple[float, ...]:
         """The next batch of learning rates to run; empty when the plan is complete."""
 

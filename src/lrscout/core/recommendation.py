@@ -144,6 +144,30 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
     """A ``kind`` schedule for a ``total_steps`` run around the sweep's chosen rate, with its reasons.
 
     Pass the sweep's ``problem`` to check the warm-up on it (see the module docstring).
+    ``kind`` is one of ``warmup_cosine``, ``cosine``, ``one_cycle``, ``step``, ``constant``;
+    a sweep that chose no rate raises ``InvalidConfigError`` with its advice.
+
+    Examples:
+        On the quadratic of ``lrscout.sweep``'s example the sweep chose 0.1 and the next
+        larger rate diverged from the start, so nothing asks for a long warm-up: the default,
+        5% of the run, then a cosine decay to 0.
+
+        >>> import lrscout
+        >>> def train(lr, steps):
+        ...     w1 = w2 = 1.0
+        ...     losses = []
+        ...     for _ in range(steps):
+        ...         losses.append((w1 * w1 + 10 * w2 * w2) / 2)
+        ...         w1, w2 = w1 - lr * w1, w2 - lr * 10 * w2
+        ...     return losses
+        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+        >>> rec = lrscout.recommend_schedule(result, total_steps=1000)
+        >>> rec.peak_lr, rec.warmup_steps
+        (0.1, 50)
+        >>> [round(rec.schedule(t), 6) for t in (0, 25, 50, 1000)]
+        [0.0, 0.05, 0.1, 0.0]
+        >>> rec.reasons[0]
+        "peak 0.1: the sweep's chosen rate, the largest stable one"
     """
     if kind not in KINDS:
         raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -164,7 +188,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
     warmup = 0
     check = None
     if kind == "warmup_cosine":
-        if early is not None:
+        if early is not None and nxt is not None:   # (an early reading implies a next rate)
             warmup, later = early
             numbers.update(next_lr=nxt.lr, measured_warmup=float(warmup))
             reasons.append(f"warm-up {warmup} steps: the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} "
@@ -182,7 +206,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
                            f"the run): {why}, so nothing measured asks for a longer one")
         reasons.append(f"then a cosine decay from {peak:.3g} to 0 at step {total_steps}, so late training "
                        "fine-tunes with small steps")
-        if early is not None and problem is not None:
+        if early is not None and nxt is not None and problem is not None:
             check = _replay_warmup(problem, nxt, warmup, result)   # the warm-up recommended, capped or not
             if check is not None:
                 reasons.append(check.reason)
@@ -217,7 +241,7 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
         reasons.append(f"divided by 10 every {math.ceil(total_steps / STEP_DROPS)} steps (every third of the run)")
     else:
         reasons.append("held for the whole run: no decay, so late training keeps the same step size")
-    if kind != "warmup_cosine" and early is not None:
+    if kind != "warmup_cosine" and early is not None and nxt is not None:
         reasons.append(f"the next larger rate, {nxt.lr:.3g}, was {nxt.kind.value} only before step {early[0]}: "
                        f"kind='warmup_cosine' would add a {early[0]}-step warm-up")
 

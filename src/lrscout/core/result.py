@@ -25,8 +25,9 @@ class SweepResult:
     """Candidates sorted by learning rate, the decision with its reasons, and how it was run.
 
     ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.core.diagnosis``);
-    ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model, steps, batch size, seed, ...) as plain JSON
-    values; ``rounds`` lists the learning rates each planner round asked for, in order.
+    ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model,
+    steps, batch size, seed, ...) as plain JSON values; ``rounds`` lists the learning rates each planner round
+    asked for, in order.
     """
 
     candidates: tuple[Candidate, ...]
@@ -49,10 +50,12 @@ class SweepResult:
 
     @property
     def chosen_lr(self) -> float | None:
+        """The chosen learning rate, or ``None`` when no candidate was good (see ``decision.advice``)."""
         return self.decision.lr
 
     @property
     def lrs(self) -> tuple[float, ...]:
+        """Every learning rate run, ascending."""
         return tuple(c.lr for c in self.candidates)
 
     def candidate(self, lr: float) -> Candidate:
@@ -72,6 +75,7 @@ class SweepResult:
         return recommend_schedule(self, total_steps, kind, **options)
 
     def verdicts(self) -> dict[float, VerdictKind]:
+        """Each learning rate's verdict kind."""
         return {c.lr: c.kind for c in self.candidates}
 
     def summary(self) -> str:
@@ -97,6 +101,7 @@ class SweepResult:
 
     # serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (NaN/inf as null), tagged with the schema and lrscout's version."""
         return {
             "schema": SCHEMA,
             "lrscout_version": __version__,
@@ -111,6 +116,7 @@ class SweepResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SweepResult":
+        """The result ``to_dict`` gave; anything else raises ``ResultsFileError`` saying what is wrong."""
         if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
             found = data.get("schema") if isinstance(data, Mapping) else type(data).__name__
             raise ResultsFileError(f"not an lrscout sweep result (schema {found!r}, expected {SCHEMA!r})")
@@ -128,10 +134,12 @@ class SweepResult:
             raise ResultsFileError(f"malformed lrscout sweep result: {exc}") from exc
 
     def to_json(self, indent: int | None = None) -> str:
+        """``to_dict`` as JSON text; ``from_json`` reads it back equal to this result."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> "SweepResult":
+        """The result ``to_json`` wrote; text that is not one raises ``ResultsFileError``."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -144,6 +152,7 @@ class SweepResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "SweepResult":
+        """Read a file written by ``save`` or ``--json``; a file that is not one raises ``ResultsFileError``."""
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")

@@ -147,7 +147,14 @@ class Linear(Schedule):
 
 @dataclass(frozen=True)
 class StepDecay(Schedule):
-    """``lr * gamma ** (step // step_size)``: drop by ``gamma`` every ``step_size`` steps."""
+    """``lr * gamma ** (step // step_size)``: drop by ``gamma`` every ``step_size`` steps.
+
+    Examples:
+        >>> from lrscout.schedules import step_decay
+        >>> s = step_decay(0.1, step_size=30)
+        >>> [round(s(t), 6) for t in (0, 29, 30, 60)]
+        [0.1, 0.1, 0.01, 0.001]
+    """
 
     lr: float
     step_size: int
@@ -181,7 +188,18 @@ class ExponentialDecay(Schedule):
 
 @dataclass(frozen=True)
 class CosineDecay(Schedule):
-    """Half a cosine from ``peak`` at step 0 to ``floor`` at step ``steps``, then ``floor``."""
+    """Half a cosine from ``peak`` at step 0 to ``floor`` at step ``steps``, then ``floor``.
+
+    ``lr(t) = floor + (peak - floor) * (1 + cos(pi * min(t, steps) / steps)) / 2``
+
+    Examples:
+        >>> from lrscout.schedules import cosine_decay
+        >>> s = cosine_decay(0.1, 100)
+        >>> s(0), s(50), s(100), s(150)
+        (0.1, 0.05, 0.0, 0.0)
+        >>> round(cosine_decay(0.1, 100, floor=0.01)(50), 6)
+        0.055
+    """
 
     peak: float
     steps: int
@@ -373,6 +391,17 @@ class Join(Schedule):
 
     Like optax's ``join_schedules``: at step ``boundaries[i-1]`` schedule ``i`` sees step 0.
     Any callable ``int -> float`` can be joined, not only the schedules here.
+
+    ``lr(t) = schedules[i](t - b)``, where ``i`` is how many boundaries are ``<= t`` and ``b``
+    the last of them (0 when ``i = 0``).
+
+    Examples:
+        A 10-step warm-up, then 0.1 until step 100, then 0.01:
+
+        >>> from lrscout.schedules import constant, join, linear_warmup
+        >>> s = join([linear_warmup(0.1, 10), constant(0.1), constant(0.01)], [10, 100])
+        >>> [s(t) for t in (0, 5, 10, 99, 100, 1000)]
+        [0.0, 0.05, 0.1, 0.1, 0.01, 0.01]
     """
 
     schedules: tuple[Callable[[int], float], ...]
@@ -416,7 +445,18 @@ join = Join
 
 
 def linear_warmup(peak: float, steps: int, start: float = 0.0) -> Linear:
-    """Climb linearly from ``start`` to ``peak`` over ``steps`` steps, then hold ``peak``."""
+    """Climb linearly from ``start`` to ``peak`` over ``steps`` steps, then hold ``peak``.
+
+    ``lr(t) = start + (peak - start) * min(t, steps) / steps``
+
+    Examples:
+        >>> from lrscout.schedules import linear_warmup
+        >>> s = linear_warmup(0.1, 4)
+        >>> s
+        Linear(start=0.0, end=0.1, steps=4)
+        >>> [round(s(t), 6) for t in range(6)]
+        [0.0, 0.025, 0.05, 0.075, 0.1, 0.1]
+    """
     fn = "linear_warmup"
     peak, start = _positive(fn, "peak", peak), _non_negative(fn, "start", start)
     _not_above(fn, "start", start, "peak", peak)
@@ -426,7 +466,19 @@ def linear_warmup(peak: float, steps: int, start: float = 0.0) -> Linear:
 def warmup_cosine(peak: float, warmup_steps: int, total_steps: int, floor: float = 0.0) -> Join:
     """Warm up linearly from 0 to ``peak``, then cosine-decay to ``floor`` at ``total_steps``.
 
-    The usual transformer recipe in one line; ``total_steps`` counts the warm-up too.
+    The usual transformer recipe in one line; ``total_steps`` counts the warm-up too: a
+    ``join`` of ``linear_warmup(peak, warmup_steps)`` and
+    ``cosine_decay(peak, total_steps - warmup_steps, floor)`` at ``warmup_steps``.
+
+    Examples:
+        >>> from lrscout.schedules import warmup_cosine
+        >>> s = warmup_cosine(0.1, warmup_steps=10, total_steps=110)
+        >>> s.boundaries
+        (10,)
+        >>> [round(s(t), 6) for t in (0, 5, 10, 60, 110)]
+        [0.0, 0.05, 0.1, 0.05, 0.0]
+        >>> int(s.values(111).argmax())    # the peak, at the end of the warm-up
+        10
     """
     fn = "warmup_cosine"
     peak, floor = _positive(fn, "peak", peak), _non_negative(fn, "floor", floor)

@@ -45,7 +45,35 @@ def _near_best(with_val: Sequence[tuple[Candidate, float]],
 
 
 def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
-    """The largest stable, mostly monotonic learning rate, re-checked on validation loss."""
+    """The largest stable, mostly monotonic learning rate, re-checked on validation loss.
+
+    With the candidates sorted by rate, let ``g`` be the smallest good rate and ``b`` the first
+    rate above ``g`` that is oscillating, unstable, diverged or failed. The largest good rate
+    below ``b`` is chosen, unless validation disagrees: with ``v*`` the best validation loss
+    among those good rates, a choice whose validation loss exceeds
+    ``v* + thresholds.val_margin * |v*|`` moves to the largest good rate within that tolerance
+    (the module docstring gives the whole rule). The order of ``candidates`` does not matter.
+
+    Examples:
+        A smaller rate that validates 20% better wins over the largest good one:
+
+        >>> import numpy as np
+        >>> from lrscout import Candidate, Trace, choose, read_curves
+        >>> t = np.arange(100)
+        >>> traces = [Trace(0.01, np.exp(-0.002 * t), val_loss=0.9),
+        ...           Trace(0.1, np.exp(-0.02 * t), val_loss=0.40),
+        ...           Trace(1.0, np.exp(-0.03 * t), val_loss=0.50),
+        ...           Trace(10.0, np.exp(0.1 * t))]
+        >>> candidates = [Candidate(tr, v) for tr, v in zip(traces, read_curves(traces))]
+        >>> [c.kind.value for c in candidates]
+        ['too_slow', 'good', 'good', 'diverged']
+        >>> decision = choose(candidates)
+        >>> decision.lr, decision.largest_good_lr
+        (0.1, 1.0)
+        >>> print(decision.reasons[2])  # doctest: +NORMALIZE_WHITESPACE
+        validation re-check: 1 has validation loss 0.5, 25% worse than 0.4 at 0.1;
+        chose 0.1, the largest good rate within 5% of the best
+    """
     # at one rate read twice, a too-high reading comes first, so the rate is not trusted
     ordered = sorted(candidates, key=lambda c: (c.lr, c.kind is VerdictKind.GOOD, c.kind.value))
     if not ordered:
@@ -67,13 +95,12 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     if boundary is not None:
         above = ordered[boundary]
         reasons.append(f"the next larger, {_lr(above.lr)}, is {above.kind.value}: {above.verdict.reason}")
-    if ignored:
-        reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
-                       + f" (above the {ordered[boundary].kind.value} {_lr(ordered[boundary].lr)})")
+        if ignored:
+            reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
+                           + f" (above the {above.kind.value} {_lr(above.lr)})")
 
     chosen = largest
-    with_val = [(c, _finite_val(c)) for c in eligible]
-    with_val = [(c, v) for c, v in with_val if v is not None]
+    with_val = [(c, v) for c in eligible if (v := _finite_val(c)) is not None]
     if largest.val_loss == math.inf and with_val:   # it blew up on validation: the worst, not unknown
         best_c, best_v, _, chosen = _near_best(with_val, thresholds.val_margin)
         reasons.append(f"validation re-check: {_lr(largest.lr)} has an infinite validation loss; chose "

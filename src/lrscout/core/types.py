@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, overload
 
 import numpy as np
 
@@ -51,6 +51,10 @@ def _array_to_list(values: np.ndarray | None) -> list[float | None] | None:
     return [_float_or_none(v) for v in values.tolist()]
 
 
+@overload
+def _array_from_list(values: Sequence[float | None]) -> np.ndarray: ...
+@overload
+def _array_from_list(values: Sequence[float | None] | None) -> np.ndarray | None: ...
 def _array_from_list(values: Sequence[float | None] | None) -> np.ndarray | None:
     if values is None:
         return None
@@ -153,7 +157,7 @@ class Evidence:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Evidence":
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         for f in fields(cls):
             value = data.get(f.name)
             if f.name in ("steps", "first_nonfinite"):
@@ -284,7 +288,7 @@ class Trace:
                                      f"compact the full-resolution trace to reach max_points={max_points} "
                                      "(a sweep's journal keeps every step)")
         stride = -(-(longest - 2) // (max_points - 2))
-        compacted = {name: _compact_curve(curve, stride, magnitude=name != "update_cosine")
+        compacted: dict[str, Any] = {name: _compact_curve(curve, stride, magnitude=name != "update_cosine")
                      for name, curve in self._curves().items()}
         return replace(self, **compacted, stride=stride, compacted_from=self.steps_used)
 
@@ -382,6 +386,8 @@ class Candidate:
 
 
 class DecisionStatus(str, Enum):
+    """Whether a learning rate was chosen."""
+
     CHOSEN = "chosen"
     NO_GOOD_CANDIDATE = "no_good_candidate"
 
@@ -398,6 +404,7 @@ class Decision:
 
     @property
     def chosen(self) -> bool:
+        """Whether a learning rate was chosen (``lr`` is then not ``None``)."""
         return self.status is DecisionStatus.CHOSEN
 
     def to_dict(self) -> dict[str, Any]:
@@ -431,6 +438,8 @@ class FindingKind(str, Enum):
 
 
 class Severity(str, Enum):
+    """How much a finding matters; ``warning`` findings are listed before ``info`` ones."""
+
     INFO = "info"
     WARNING = "warning"
 

@@ -32,7 +32,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
@@ -41,6 +41,9 @@ from ..errors import InvalidConfigError
 from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, pickled_problem, restored_environment
 from .threads import available_cores, pin_threads, thread_env, threads_per_worker
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
 START_METHODS = ("spawn", "forkserver")
 
@@ -101,7 +104,8 @@ class ProcessPool:
         self.config = config
         self._idle: list[_Worker] = []
         self._payload: tuple[Problem, bytes] | None = None
-        self._context = multiprocessing.get_context(config.start_method)
+        # one of START_METHODS (ProcessRunner checked it), whose contexts make processes
+        self._context = cast("SpawnContext | ForkServerContext", multiprocessing.get_context(config.start_method))
 
     def __enter__(self) -> "ProcessPool":
         return self
@@ -227,10 +231,10 @@ class _Task:
 def _script_hint() -> str:
     """Workers start by importing the main script: a sweep at its top level runs again in each
     one and kills it, the classic spawn mistake. Name the fix when the main module is a script."""
-    main = sys.modules.get("__main__")
-    if getattr(main, "__file__", None) is None:    # interactive or a notebook: nothing to guard
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file is None:    # interactive or a notebook: nothing to guard
         return ""
-    return (f". If {os.path.basename(main.__file__)} starts the sweep at its top level, put that code under "
+    return (f". If {os.path.basename(main_file)} starts the sweep at its top level, put that code under "
             "`if __name__ == \"__main__\":` (each worker imports the script, which must not start a sweep)")
 
 

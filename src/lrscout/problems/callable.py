@@ -29,11 +29,20 @@ from ..errors import InvalidConfigError
 
 
 class CallableProblem:
+    """``train_fn(lr, steps)`` as a problem: the module docstring says what it may return.
+
+    ``train_fn`` must train from the same initial state on every call and report ``steps``
+    per-step training losses (fewer only when it stopped a diverging run: ``should_stop`` said
+    so, or its last loss is NaN/inf or past the pruning ratio).
+    ``name`` is the model's name in the results (default: the function's name).
+    """
+
     def __init__(self, train_fn: Callable[..., Any], *, name: str | None = None) -> None:
         if not callable(train_fn):
             raise InvalidConfigError(f"train_fn must be callable as train_fn(lr, steps), got {train_fn!r}")
         self.train_fn = train_fn
         self.name = name or getattr(train_fn, "__name__", type(train_fn).__name__)
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(train_fn).parameters
         except (TypeError, ValueError):

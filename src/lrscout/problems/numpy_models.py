@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -121,7 +121,15 @@ class SoftmaxRegression:
         return self._loss_from_logits(self._logits(W, Xb), y)[0]
 
 
-Model = LinearRegression | LogisticRegression | SoftmaxRegression
+class Model(Protocol):
+    """What ``NumpyProblem`` trains: the built-in models, or any model with their interface
+    (``W`` holds one flat weight vector per candidate, a row each)."""
+
+    @property
+    def name(self) -> str: ...
+    def initial(self, X: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+    def loss_grad(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
 
 class NumpyProblem:
@@ -147,7 +155,7 @@ class NumpyProblem:
         if (X_val is None) != (y_val is None):
             raise InvalidConfigError("give both X_val and y_val, or neither")
         self.X_val = None if X_val is None else _as_matrix("X_val", X_val)
-        self.y_val = None if y_val is None else _as_vector("y_val", y_val, self.X_val.shape[0])
+        self.y_val = None if y_val is None or self.X_val is None else _as_vector("y_val", y_val, self.X_val.shape[0])
         if self.X_val is not None and self.X_val.shape[1] != self.X.shape[1]:
             raise DataError(f"X_val has {self.X_val.shape[1]} features but X has {self.X.shape[1]}")
         self.batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
@@ -245,11 +253,12 @@ class NumpyProblem:
                 if t > 0:
                     P = prev[keep]
                     denom = np.linalg.norm(U, axis=1) * np.linalg.norm(P, axis=1)
-                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1), np.nan)
+                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1),
+                                                    np.nan)
                 prev[keep] = U
                 W[keep] += U
             val = np.full(K, np.nan)
-            if self._Xb_val is not None and active.any():
+            if self._Xb_val is not None and self.y_val is not None and active.any():
                 val[active] = self.model.loss(W[active], self._Xb_val, self.y_val)
         return [
             Trace(

@@ -14,7 +14,7 @@ from .figures import VERDICT_COLORS, candidate_rows
 from .markup import lr_text, number
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console, JustifyMethod, RenderableType
 
     from ..workflows.sweep import BatchDone
 
@@ -24,8 +24,10 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
     from rich.table import Table
 
     table = Table(title=None if title is None else escape(title), title_justify="left", header_style="bold")
-    for name, justify in (("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"),
-                          ("final loss", "right"), ("val loss", "right"), ("reason", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"),
+        ("final loss", "right"), ("val loss", "right"), ("reason", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for r in candidate_rows(result):
         steps = str(r.steps_used) + (" pruned" if r.pruned and r.error is None else "")
@@ -37,8 +39,8 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
         console.print(f"[bold green]chosen learning rate: {d.lr:g}[/]")
     else:
         console.print("[bold red]no learning rate chosen[/]")
-    for r in d.reasons:
-        console.print(f"  - {escape(r)}", highlight=False)
+    for reason in d.reasons:
+        console.print(f"  - {escape(reason)}", highlight=False)
     for a in d.advice:
         console.print(f"  [yellow]> {escape(a)}[/]", highlight=False)
     for f in result.findings:

@@ -136,7 +136,7 @@ class BatchSource:
         users = None if self._generator is None else self._generator.get_state()
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self._rng)
-            if self._generator is not None:
+            if self._generator is not None and self._generator_state is not None:   # (set together)
                 self._generator.set_state(self._generator_state)
             try:
                 if self._iterator is None:
@@ -147,7 +147,7 @@ class BatchSource:
                 return False
             finally:
                 self._rng = torch.get_rng_state()
-                if self._generator is not None:
+                if self._generator is not None and users is not None:
                     self._generator_state = self._generator.get_state()
                     self._generator.set_state(users)
         self._cache.append(move(batch, self.device, self.dtype))

@@ -75,7 +75,8 @@ class TrainOptions:
             try:
                 resolved = torch.device(device)
             except (RuntimeError, TypeError) as exc:
-                raise InvalidConfigError(f"device {device!r} is not a torch device (e.g. 'cpu', 'cuda:0'): {exc}") from None
+                raise InvalidConfigError(f"device {device!r} is not a torch device (e.g. 'cpu', 'cuda:0'): "
+                                         f"{exc}") from None
         if resolved.type == "cuda" and not torch.cuda.is_available():
             raise InvalidConfigError(f"device {device!r} asks for CUDA, but torch {torch.__version__} sees no GPU; "
                                      "use device='cpu'")

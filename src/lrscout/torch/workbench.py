@@ -141,6 +141,7 @@ class Workbench:
                     rows += n
         finally:
             self.objective.train()
+        assert total is not None   # there was at least one batch
         return total / rows
 
     def describe(self) -> Mapping[str, Any]:

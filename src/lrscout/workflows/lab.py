@@ -251,5 +251,5 @@ def run_scenario(name: str) -> LabRun:
     return LabRun(chosen, before, after, applied)
 
 
-__all__ = ["DeepTanhRegression", "LabRun", "SCENARIOS", "Scenario", "deep_net_problem", "few_rows_problem", "finding_of",
-           "run_scenario", "scenario"]
+__all__ = ["DeepTanhRegression", "LabRun", "SCENARIOS", "Scenario", "deep_net_problem", "few_rows_problem",
+           "finding_of", "run_scenario", "scenario"]

@@ -39,7 +39,7 @@ class ScalingComparison:
 
 def _score(result: SweepResult) -> tuple[float, str]:
     """The chosen candidate's validation loss (else final training loss), lower is better."""
-    if not result.decision.chosen:
+    if not result.decision.chosen or result.chosen_lr is None:   # (a chosen decision has a rate)
         return math.inf, "no rate chosen"
     chosen = result.candidate(result.chosen_lr)
     if chosen.val_loss is not None and math.isfinite(chosen.val_loss):

@@ -81,6 +81,39 @@ def sweep(
     step would only cost memory. Verdicts, decision and findings are read from every step
     first, so they are the same with or without it; the journal keeps every step, so a
     resumed sweep reads them again at full resolution.
+
+    Examples:
+        Gradient descent ``w <- w - lr * grad f(w)`` on the quadratic
+        ``f(w) = (w1**2 + 10 * w2**2) / 2`` is stable for ``lr < 2 / L = 0.2``, where
+        ``L = 10`` is its largest curvature. The adaptive plan runs 1e-4 ... 1 by x10, goes up once,
+        then refines the x10 gap above the largest good rate, and chooses the rate below
+        the first one that fails:
+
+        >>> import lrscout
+        >>> def train(lr, steps):
+        ...     w1 = w2 = 1.0
+        ...     losses = []
+        ...     for _ in range(steps):
+        ...         losses.append((w1 * w1 + 10 * w2 * w2) / 2)
+        ...         w1, w2 = w1 - lr * w1, w2 - lr * 10 * w2
+        ...     return losses
+        >>> result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+        >>> result.rounds
+        ((0.0001, 0.001, 0.01, 0.1, 1.0), (10.0,), (0.22, 0.46))
+        >>> for c in result.candidates:
+        ...     print(f"{c.lr:g} {c.kind.value}")
+        0.0001 too_slow
+        0.001 too_slow
+        0.01 good
+        0.1 good
+        0.22 diverged
+        0.46 diverged
+        1 diverged
+        10 diverged
+        >>> result.chosen_lr
+        0.1
+        >>> result.decision.reasons[1]
+        'the next larger, 0.22, is diverged: the loss exploded to 11.7x its start'
     """
     if not hasattr(problem, "train"):
         raise InvalidConfigError(f"problem must have a train(lrs, steps) method, got {type(problem).__name__}; "

@@ -9,7 +9,7 @@ from ..core.result import SweepResult
 from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from ..data.prepare import Dataset, prepare
 from ..data.table import Table, read_csv
-from ..problems.numpy_models import LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
+from ..problems.numpy_models import LinearRegression, LogisticRegression, Model, NumpyProblem, SoftmaxRegression
 from .sweep import BatchDone, sweep
 
 if TYPE_CHECKING:
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: float = 0.0,
                 seed: int = 0) -> NumpyProblem:
-    model = {"linear": LinearRegression(), "logistic": LogisticRegression()}.get(dataset.task) \
-        or SoftmaxRegression(n_classes=len(dataset.classes))
+    by_task: dict[str, Model] = {"linear": LinearRegression(), "logistic": LogisticRegression()}
+    model = by_task.get(dataset.task) or SoftmaxRegression(n_classes=len(dataset.classes))
     return NumpyProblem(model, dataset.X_train, dataset.y_train, X_val=dataset.X_val, y_val=dataset.y_val,
                         batch_size=batch_size, momentum=momentum, seed=seed)
 
