@@ -47,7 +47,7 @@ def resolve_model(model: Any) -> torch.nn.Module:
 
 class Workbench:
     def __init__(self, model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None, train_data: Any,
-                 setup: SetupOptions = SetupOptions()) -> None:
+                 setup: SetupOptions) -> None:
         """Call inside ``state.preserved``: a model factory and the data may draw random numbers."""
         if train_data is None:
             raise InvalidConfigError("train_data is required: a DataLoader, an iterable of batches or "
