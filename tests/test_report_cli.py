@@ -34,10 +34,16 @@ from lrscout.cli.common import check_outputs, progress, write_outputs
 from lrscout.cli.main import cli
 from lrscout.cli.report_cmd import report_command
 from lrscout.data import housing
-from lrscout.data.housing import housing_csv
 from lrscout.problems import CallableProblem
 from lrscout.report.terminal import SweepProgress, print_result
 from lrscout.workflows.tabular import sweep_table
+
+
+def housing_csv(n: int = 1000, seed: int = 0) -> str:
+    """The seeds' housing table as CSV text, for the end-to-end runs of the installed script."""
+    t = housing(n, seed)
+    lines = [",".join(t.columns)] + [",".join(row) for row in zip(*t.cells)]
+    return "\n".join(lines) + "\n"
 
 LRSCOUT = Path(sys.executable).with_name("lrscout")
 ANSI_COLOUR = "\x1b[38"  # a foreground-colour escape sequence

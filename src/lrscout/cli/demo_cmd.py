@@ -12,8 +12,6 @@ import click
 from .exit_codes import EXIT_OK
 
 SEEDS_GRID = (1e-3, 1e-2, 1e-1)
-STEPS = 200
-BATCH_SIZE = 32
 
 
 @click.command("demo")
@@ -26,7 +24,7 @@ def demo_command(out: str, quiet: bool) -> None:
 
 def demo_results():
     """(title, result) for raw and standardized features on the seeds' grid."""
-    from ..data.housing import housing
+    from ..data.housing import BATCH_SIZE, STEPS, housing
     from ..workflows.tabular import sweep_table
 
     table = housing()
@@ -38,6 +36,7 @@ def demo_results():
 
 
 def run(out_dir: str, quiet: bool) -> int:
+    from ..data.housing import BATCH_SIZE, STEPS
     from ..errors import InvalidConfigError
     from ..report.html import write_html
     from ..report.plot import save_plot

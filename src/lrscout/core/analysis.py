@@ -50,7 +50,7 @@ import numpy as np
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Evidence, Trace, Verdict, VerdictKind
 
-_TINY = 1e-300
+TINY = 1e-300   # below any loss or norm worth reading: the floor of a denominator
 
 
 def smoothing_window(n: int) -> int:
@@ -128,7 +128,7 @@ def _autocorr_lag1(residual: np.ndarray) -> float:
         return 0.0
     r = residual - residual.mean()
     denom = float(np.dot(r, r))
-    if denom <= _TINY:
+    if denom <= TINY:
         return 0.0
     return float(np.dot(r[1:], r[:-1]) / denom)
 
@@ -202,7 +202,7 @@ def _monotonicity(blocks: np.ndarray, tolerance: float) -> float:
     up = float(np.clip(d - tolerance, 0, None).sum())
     total = down + up
     # a few slivers just past the tolerance are still noise: the excess must itself be significant
-    return 1.0 if total <= max(tolerance, _TINY) else down / total
+    return 1.0 if total <= max(tolerance, TINY) else down / total
 
 
 def progress(start: float, end: float) -> float:
@@ -248,8 +248,8 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
     rebound = rise / gain if gain > 1e-12 * scale else 0.0
     wiggle = float(np.sqrt(np.mean(residual**2)))
     if not logged:
-        wiggle /= max(abs(float(np.mean(x))), _TINY)
-        noise_rel = noise / max(abs(float(np.mean(x))), _TINY)
+        wiggle /= max(abs(float(np.mean(x))), TINY)
+        noise_rel = noise / max(abs(float(np.mean(x))), TINY)
     else:
         noise_rel = noise
     # the decrease is real when the start (one sample) or the first block stands clear of the end

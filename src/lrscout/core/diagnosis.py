@@ -51,20 +51,18 @@ Findings come warnings first; each kind appears at most once.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InvalidConfigError
-from .analysis import SAME_CURVE_TOLERANCE, same_curve
+from .analysis import SAME_CURVE_TOLERANCE, TINY, same_curve
 from .data_stats import DataStats
 from .selection import BLIND_DECADES
-from .thresholds import DEFAULT_THRESHOLDS, Thresholds
+from .thresholds import DEFAULT_THRESHOLDS, Thresholds, known_fields
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
 from .validation import finite_real, positive_int
-
-_TINY = 1e-300
 
 
 @dataclass(frozen=True)
@@ -121,9 +119,8 @@ class DiagnosisThresholds:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DiagnosisThresholds":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_dict(cls, data: Mapping[str, Any]) -> "DiagnosisThresholds":
+        return cls(**known_fields(cls, data))
 
 
 DEFAULT_DIAGNOSIS_THRESHOLDS = DiagnosisThresholds()
@@ -203,7 +200,7 @@ def _zigzag_while_falling(candidates: Sequence[Candidate], t: DiagnosisThreshold
         half = late.size // 2
         drop = float(late[:half].mean() - late[half:].mean())
         standard_error = ev.noise * math.sqrt(1.0 / half + 1.0 / (late.size - half))
-        z = drop / max(standard_error, _TINY)
+        z = drop / max(standard_error, TINY)
         if z > reading.significance:
             return c, float(ev.update_cosine), z
     return None
@@ -285,7 +282,7 @@ def _explosions(candidates: Sequence[Candidate], t: DiagnosisThresholds, reading
         for step in range(1, g.size):
             floor = float(batch_max[min(step, batch_max.size - 1)])
             baseline = max(float(np.median(g[max(0, step - t.spike_window):step])), floor)
-            growth = g[step] / max(float(g[step - 1]), floor, _TINY)
+            growth = g[step] / max(float(g[step - 1]), floor, TINY)
             loss_ratio = float(losses[step] / start) if start > 0 else math.nan
             training = math.isfinite(loss_ratio) and loss_ratio <= 1.0
             # a loss that has already exploded explains its gradient: that is divergence, left to the

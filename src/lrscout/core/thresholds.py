@@ -8,6 +8,7 @@ can be reproduced and explained later.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
 
 from .validation import finite_real
 
@@ -93,9 +94,15 @@ class Thresholds:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, float]) -> "Thresholds":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_dict(cls, data: Mapping[str, Any]) -> "Thresholds":
+        return cls(**known_fields(cls, data))
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+
+def known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``data`` that name a field of the dataclass ``cls``: a results file written
+    by a newer version may hold thresholds this one does not know, and they are left out."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence, overload
 import numpy as np
 
 from ..errors import InvalidConfigError
+from .curves import compact_curve, compacted_size, frozen_curve
 from .validation import positive_int
 
 
@@ -65,67 +66,6 @@ def _frozen_array(values: Any) -> np.ndarray:
     array = np.array(values, dtype=np.float64).ravel()
     array.flags.writeable = False
     return array
-
-
-_FLOAT32 = np.finfo(np.float32)
-
-
-def _frozen_curve(values: Any) -> np.ndarray:
-    """A per-step curve as a trace keeps it: a read-only float32 array.
-
-    Half the memory of float64, and seven significant digits are more than a loss curve's
-    reading needs: the analysis casts back to float64 before it computes anything. The cast
-    saturates instead of overflowing, so the two facts the verdicts start from read the same
-    as in float64: a finite value beyond float32's range stays finite (at float32's largest)
-    rather than becoming inf, and a non-zero value below its smallest stays non-zero (at its
-    smallest subnormal, with its sign) rather than 0, which would take a curve off the log scale.
-    """
-    wide = np.asarray(values, dtype=np.float64).ravel()
-    with np.errstate(over="ignore", under="ignore"):
-        curve = wide.astype(np.float32)
-    overflowed = np.isfinite(wide) & ~np.isfinite(curve)
-    flushed = (wide != 0) & (curve == 0)
-    curve[overflowed] = np.copysign(_FLOAT32.max, wide[overflowed])
-    curve[flushed] = np.copysign(_FLOAT32.smallest_subnormal, wide[flushed])
-    curve.flags.writeable = False
-    return curve
-
-
-def _compacted_size(points: int, stride: int) -> int:
-    """Points a curve of ``points`` keeps at ``stride``: its first, one per block, its last."""
-    return points if points <= 2 else 2 + -(-(points - 2) // stride)
-
-
-def _compact_curve(values: np.ndarray, stride: int, *, magnitude: bool) -> np.ndarray:
-    """The first and last values exactly, and between them the mean of each block of ``stride``.
-
-    ``magnitude`` curves (losses, gradient norms, update ratios) are averaged in log space when
-    every finite value in between is positive: they fall or grow by factors, the analysis
-    reads the loss on its log scale and the report draws it there, so a block's log-mean is
-    the level the curve has at the block's middle step, where the point is drawn (an
-    arithmetic mean leans towards the block's early, larger values). It damps an isolated
-    finite spike; a NaN or inf is not averaged away: a block holding one becomes its first
-    non-finite value, so a divergence stays visible. Cosines are averaged as they are, over
-    the steps that have one: there NaN only marks a step without an update (a skipped step).
-    """
-    if values.size <= 2:
-        return values
-    inner = values[1:-1].astype(np.float64)
-    starts = np.arange(0, inner.size, stride)
-    finite = np.isfinite(inner)
-    if magnitude:
-        logged = bool(np.all(inner[finite] > 0))
-        level = np.log(np.where(finite, inner, 1.0)) if logged else np.where(finite, inner, 0.0)
-        means = np.add.reduceat(level, starts) / np.diff(np.append(starts, inner.size))
-        blocks = np.exp(means) if logged else means
-        bad = np.flatnonzero(~finite)
-        hit, first = np.unique(bad // stride, return_index=True)
-        blocks[hit] = inner[bad[first]]
-    else:
-        counts = np.add.reduceat(finite.astype(np.float64), starts)
-        sums = np.add.reduceat(np.where(finite, inner, 0.0), starts)
-        blocks = np.divide(sums, counts, out=np.full(starts.size, np.nan), where=counts > 0)
-    return _frozen_curve(np.concatenate([values[:1], blocks, values[-1:]]))
 
 
 @dataclass(frozen=True)
@@ -213,7 +153,7 @@ class Trace:
     one step rewrites (around 1e-3 is the usual healthy size for SGD-type training; 1e-1 and
     more rewrites a large part of the weights every step).
 
-    Curves are kept as read-only float32 arrays (see ``_frozen_curve``). ``compact`` shortens
+    Curves are kept as read-only float32 arrays (see ``frozen_curve``). ``compact`` shortens
     them for keeping many long windows; a compacted trace records its ``stride`` and the
     number of steps it was compacted from (``compacted_from``), so ``steps_used`` stays the
     number of steps trained and ``loss_steps`` places each point at its step.
@@ -232,11 +172,11 @@ class Trace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr", float(self.lr))
-        object.__setattr__(self, "train_loss", _frozen_curve(self.train_loss))
+        object.__setattr__(self, "train_loss", frozen_curve(self.train_loss))
         for name in _CURVES[1:]:  # the optional ones
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _frozen_curve(value))
+                object.__setattr__(self, name, frozen_curve(value))
         if self.val_loss is not None:
             object.__setattr__(self, "val_loss", float(self.val_loss))
         stride = positive_int("stride", self.stride)
@@ -248,9 +188,9 @@ class Trace:
             return
         steps = positive_int("compacted_from", self.compacted_from, minimum=0)
         object.__setattr__(self, "compacted_from", steps)
-        if self.train_loss.size != _compacted_size(steps, stride):
+        if self.train_loss.size != compacted_size(steps, stride):
             raise InvalidConfigError(f"a trace compacted from {steps} steps at stride {stride} keeps "
-                                     f"{_compacted_size(steps, stride)} training losses, got {self.train_loss.size}")
+                                     f"{compacted_size(steps, stride)} training losses, got {self.train_loss.size}")
 
     @property
     def steps_used(self) -> int:
@@ -276,7 +216,7 @@ class Trace:
         Long windows cost memory and megabytes of report for detail no plot can show. Each
         curve keeps its first point (the shared start) and its last exactly, and averages the
         steps between them in blocks of ``stride`` steps, one stride for every curve
-        (``_compact_curve`` says how a block is averaged, and why). A trace that already fits
+        (``compact_curve`` says how a block is averaged, and why). A trace that already fits
         comes back unchanged. Read verdicts before compacting: the analysis needs every step.
         """
         max_points = positive_int("max_points", max_points, minimum=3)
@@ -288,7 +228,7 @@ class Trace:
                                      f"compact the full-resolution trace to reach max_points={max_points} "
                                      "(a sweep's journal keeps every step)")
         stride = -(-(longest - 2) // (max_points - 2))
-        compacted: dict[str, Any] = {name: _compact_curve(curve, stride, magnitude=name != "update_cosine")
+        compacted: dict[str, Any] = {name: compact_curve(curve, stride, magnitude=name != "update_cosine")
                      for name, curve in self._curves().items()}
         return replace(self, **compacted, stride=stride, compacted_from=self.steps_used)
 
@@ -519,10 +459,6 @@ class RangeTest:
         return isinstance(other, RangeTest) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def replace_verdict(candidate: Candidate, verdict: Verdict) -> Candidate:
-    return replace(candidate, verdict=verdict)
 
 
 __all__ = [

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core.validation import finite_real
 from ..errors import DataError, InvalidConfigError
-from .table import Table
+from .table import MISSING_TOKENS, Table
 
 TASKS = ("linear", "logistic", "softmax")
 SCALINGS = ("none", "standard", "minmax")
@@ -75,10 +75,22 @@ def _as_float(values: Sequence[str]) -> list[float] | None:
     return out
 
 
+def feature_columns(columns: Sequence[str], target: str, features: Sequence[str] | None, *,
+                    source: str) -> tuple[str, ...]:
+    """The features to train on: those given, or every column but the target. The target is
+    never one of them; ``source`` (the table's or file's name) starts the message."""
+    names = tuple(features) if features else tuple(c for c in columns if c != target)
+    if not names:
+        raise DataError(f"{source}: no feature columns besides the target {target!r}")
+    if target in names:
+        raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
+    return names
+
+
 def infer_task(table: Table, target: str, model: str | None = None) -> tuple[str, np.ndarray, tuple[str, ...], str]:
     """Decide the model from the target column: (task, y, class names, the sentence saying why)."""
     raw = table.column(target)
-    missing = [i for i, v in enumerate(raw) if v.strip().lower() in ("", "na", "nan", "n/a", "null", "none", "?")]
+    missing = [i for i, v in enumerate(raw) if v.strip().lower() in MISSING_TOKENS]
     if missing:
         raise DataError(f"{table.name}: target {target!r} has {len(missing)} missing value(s), first on data row "
                         f"{missing[0] + 1}; drop those rows before sweeping")
@@ -141,11 +153,7 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
         raise DataError(f"{table.name}: only {table.n_rows} data row; a sweep needs at least 2 (and more "
                         "for a validation split)")
     task, y, classes, why = infer_task(table, target, model)
-    names = tuple(features) if features else tuple(c for c in table.columns if c != target)
-    if not names:
-        raise DataError(f"{table.name}: no feature columns besides the target {target!r}")
-    if target in names:
-        raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
+    names = feature_columns(table.columns, target, features, source=table.name)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InvalidConfigError(f"feature(s) {', '.join(map(repr, repeated))} named more than once; "

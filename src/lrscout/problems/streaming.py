@@ -33,6 +33,7 @@ import numpy as np
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
 from ..core.validation import finite_real, positive_int
+from ..data.prepare import feature_columns
 from ..errors import DataError, InvalidConfigError
 from .numpy_models import Model, NumpyProblem
 
@@ -135,14 +136,10 @@ def _header(path: Path, target: str, features: Sequence[str] | None) -> tuple[tu
     if target not in names:
         raise DataError(f"{path.name}: no column named {target!r}; the columns are "
                         f"{', '.join(map(repr, names))}")
-    chosen = tuple(features) if features else tuple(c for c in names if c != target)
-    unknown = [c for c in chosen if c not in names]
+    unknown = [c for c in features or () if c not in names]
     if unknown:
         raise DataError(f"{path.name}: no feature column(s) {', '.join(map(repr, unknown))}")
-    if target in chosen:
-        raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
-    if not chosen:
-        raise DataError(f"{path.name}: no feature columns besides the target {target!r}")
+    chosen = feature_columns(names, target, features, source=path.name)
     return chosen, [names.index(c) for c in chosen] + [names.index(target)]
 
 

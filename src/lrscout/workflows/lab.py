@@ -30,14 +30,11 @@ from ..core.diagnosis import suggested_grid
 from ..core.grids import log_grid
 from ..core.result import SweepResult
 from ..core.types import Finding, FindingKind
-from ..data.housing import housing
+from ..data.housing import BATCH_SIZE, STEPS, housing
 from ..errors import InvalidConfigError
 from ..problems.numpy_models import LinearRegression, NumpyProblem
 from .sweep import sweep
 from .tabular import sweep_table
-
-STEPS = 200
-BATCH_SIZE = 32
 
 
 @dataclass(frozen=True)
