@@ -30,11 +30,18 @@ for _command in (sweep_command, demo_command, lab_command, schedule_command, rep
     cli.add_command(_command)
 
 
+def as_flag(argument: str) -> str:
+    """A Python argument as the command line's option: ``val_fraction`` -> ``--val-fraction``."""
+    return "--" + argument.replace("_", "-")
+
+
 def main(argv: list[str] | None = None) -> None:
+    from ..core.validation import spelled_as
     from ..errors import LrscoutError
 
     try:
-        cli.main(args=argv, prog_name="lrscout", standalone_mode=False)
+        with spelled_as(as_flag):    # library messages name --val-fraction, not val_fraction
+            cli.main(args=argv, prog_name="lrscout", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -6,6 +6,7 @@ import math
 from typing import Iterable
 
 from ..errors import InvalidGridError
+from .validation import argument
 
 # The seeds' x3 increments: 1e-4, 3e-4, 1e-3, 3e-3, ... (not exact powers of 3, which drift).
 _X3_MANTISSAS = (1.0, 3.0)
@@ -93,11 +94,12 @@ def check_grid(lrs: Iterable[float], *, where: str = "learning rates") -> tuple[
 
 def parse_grid(text: str) -> tuple[float, ...]:
     """Parse ``"1e-3,1e-2,0.1"`` (commas and/or spaces) into a checked grid."""
+    where = argument("lrs")    # ``--lrs`` on the command line
     parts = [p for p in text.replace(",", " ").split() if p]
     values = []
     for p in parts:
         try:
             values.append(float(p))
         except ValueError as exc:
-            raise InvalidGridError(f"--lrs: {p!r} is not a number (expected e.g. 1e-3,1e-2,0.1)") from exc
-    return check_grid(values, where="--lrs")
+            raise InvalidGridError(f"{where}: {p!r} is not a number (expected e.g. 1e-3,1e-2,0.1)") from exc
+    return check_grid(values, where=where)

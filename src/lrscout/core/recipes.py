@@ -11,7 +11,7 @@ import math
 
 from ..errors import InvalidConfigError
 from .schedules import Schedule, constant, cosine_decay, one_cycle, step_decay, warmup_cosine
-from .validation import finite_real, positive_int
+from .validation import finite_real, non_negative_int, positive_int
 
 KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
 DEFAULT_WARMUP_FRACTION = 0.05   # a warm-up this short costs little when nothing asked for one
@@ -33,7 +33,7 @@ def build_schedule(kind: str, peak: float, total_steps: int, *, warmup_steps: in
         raise InvalidConfigError(f"schedule kind must be one of {', '.join(KINDS)}, got {kind!r}")
     total_steps = positive_int("total_steps", total_steps, minimum=2)
     peak = finite_real("peak", peak, low=0.0, low_open=True)
-    warmup_steps = positive_int("warmup_steps", warmup_steps, minimum=0)
+    warmup_steps = non_negative_int("warmup_steps", warmup_steps)
     if warmup_steps >= total_steps:
         raise InvalidConfigError(f"warmup_steps must be fewer than total_steps ({total_steps}), got {warmup_steps}")
     if warmup_steps and kind not in ("warmup_cosine", "one_cycle"):

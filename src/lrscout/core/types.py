@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InvalidConfigError
 from .curves import compact_curve, compacted_size, frozen_curve
-from .validation import positive_int
+from .validation import non_negative_int, positive_int
 
 
 class VerdictKind(str, Enum):
@@ -186,7 +186,7 @@ class Trace:
                 raise InvalidConfigError(f"compacted_from ({self.compacted_from!r}) belongs to a compacted trace, "
                                          "whose stride is above 1; got stride 1")
             return
-        steps = positive_int("compacted_from", self.compacted_from, minimum=0)
+        steps = non_negative_int("compacted_from", self.compacted_from)
         object.__setattr__(self, "compacted_from", steps)
         if self.train_loss.size != compacted_size(steps, stride):
             raise InvalidConfigError(f"a trace compacted from {steps} steps at stride {stride} keeps "

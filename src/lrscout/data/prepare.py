@@ -1,4 +1,8 @@
-"""From a table to training arrays: task inference, checks, train/validation split, scaling."""
+"""From a table to training arrays: task inference, checks, train/validation split, scaling.
+
+Messages name the arguments of ``prepare`` (``model``, ``scale``, ``val_fraction``,
+``features``) through ``core.validation.argument``, so the command line shows its flags instead.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.validation import finite_real
+from ..core.validation import argument, finite_real
 from ..errors import DataError, InvalidConfigError
 from .table import MISSING_TOKENS, Table
 
@@ -28,7 +32,7 @@ class Scaler:
     @classmethod
     def fit(cls, kind: str, X: np.ndarray) -> "Scaler":
         if kind not in SCALINGS:
-            raise InvalidConfigError(f"scale must be one of {', '.join(SCALINGS)}, got {kind!r}")
+            raise InvalidConfigError(f"{argument('scale')} must be one of {', '.join(SCALINGS)}, got {kind!r}")
         d = X.shape[1]
         if kind == "none":
             return cls(kind, np.zeros(d), np.ones(d))
@@ -104,7 +108,7 @@ def infer_task(table: Table, target: str, model: str | None = None) -> tuple[str
         raise DataError(f"{table.name}: target {target!r} has the same value ({raw[0]!r}) in every row; "
                         "there is nothing to learn")
     if model is not None and model not in TASKS:
-        raise InvalidConfigError(f"--model must be one of {', '.join(TASKS)}, got {model!r}")
+        raise InvalidConfigError(f"{argument('model')} must be one of {', '.join(TASKS)}, got {model!r}")
 
     integer_like = numeric is not None and all(float(v).is_integer() for v in distinct)
     if model is None:
@@ -127,12 +131,12 @@ def infer_task(table: Table, target: str, model: str | None = None) -> tuple[str
 
     if model == "linear":
         if numeric is None:
-            raise DataError(f"{table.name}: --model linear needs a numeric target, but {target!r} holds text "
-                            f"(e.g. {next(v for v in raw if _as_float([v]) is None)!r})")
+            raise DataError(f"{table.name}: {argument('model')} 'linear' needs a numeric target, but {target!r} "
+                            f"holds text (e.g. {next(v for v in raw if _as_float([v]) is None)!r})")
         return model, np.array(numeric), (), why
     if model == "logistic" and len(distinct) != 2:
-        raise DataError(f"{table.name}: --model logistic needs exactly two classes, but {target!r} has "
-                        f"{len(distinct)}; use --model softmax or linear")
+        raise DataError(f"{table.name}: {argument('model')} 'logistic' needs exactly two classes, but {target!r} has "
+                        f"{len(distinct)}; use {argument('model')} 'softmax' or 'linear'")
     if len(distinct) > MAX_CLASSES:
         raise DataError(f"{table.name}: {target!r} has {len(distinct)} classes; softmax here supports at most "
                         f"{MAX_CLASSES}")
@@ -147,7 +151,7 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
     """Check the table and turn it into (scaled) training and validation arrays."""
     val_fraction = finite_real("val_fraction", val_fraction, low=0.0, high=0.9)
     if scale not in SCALINGS:
-        raise InvalidConfigError(f"--scale must be one of {', '.join(SCALINGS)}, got {scale!r}")
+        raise InvalidConfigError(f"{argument('scale')} must be one of {', '.join(SCALINGS)}, got {scale!r}")
     table.column(target)  # unknown target -> a clear error before anything else
     if table.n_rows < 2:
         raise DataError(f"{table.name}: only {table.n_rows} data row; a sweep needs at least 2 (and more "
@@ -166,14 +170,15 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
         n_val = 1
     if n - n_val < 2:
         raise DataError(f"{table.name}: {n} rows leave {n - n_val} for training after the validation split "
-                        f"(--val-fraction {val_fraction:g}); use more data or a smaller fraction")
+                        f"({argument('val_fraction')}={val_fraction:g}); use more data or a smaller fraction")
     order = np.random.default_rng(seed).permutation(n)
     tr, va = order[n_val:], order[:n_val]
     X_tr, y_tr = X[tr], y[tr]
     constant = [names[j] for j in range(X.shape[1]) if np.ptp(X_tr[:, j]) == 0]
     if constant:
         raise DataError(f"{table.name}: feature(s) {', '.join(map(repr, constant))} have the same value in every "
-                        "training row (zero variance); drop them (--features) and sweep again")
+                        f"training row (zero variance); drop them (name the others in {argument('features')}) and "
+                        "sweep again")
     if np.ptp(y_tr) == 0:
         raise DataError(f"{table.name}: the target {target!r} is constant on the training split; "
                         "there is nothing to learn")

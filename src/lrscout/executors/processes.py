@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import finite_real, positive_int
+from ..core.validation import finite_real, non_negative_int, positive_int
 from ..errors import InvalidConfigError
 from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, pickled_problem, restored_environment
@@ -69,7 +69,7 @@ class ProcessRunner:
             positive_int("workers", self.workers)
         if self.threads is not None:
             positive_int("threads", self.threads)
-        positive_int("max_retries", self.max_retries, minimum=0)
+        non_negative_int("max_retries", self.max_retries)
         if self.timeout is not None:
             finite_real("timeout", self.timeout, low=0.0, low_open=True)
         if self.start_method not in START_METHODS:

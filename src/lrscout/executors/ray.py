@@ -39,7 +39,7 @@ from typing import Any, Iterator, Sequence
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import finite_real, positive_int
+from ..core.validation import finite_real, non_negative_int, positive_int
 from ..errors import BackendUnavailableError, InvalidConfigError
 from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, restored_environment
@@ -80,7 +80,7 @@ class RayRunner:
     def __post_init__(self) -> None:
         finite_real("num_cpus", self.num_cpus, low=0.0)
         finite_real("num_gpus", self.num_gpus, low=0.0)
-        positive_int("max_retries", self.max_retries, minimum=0)
+        non_negative_int("max_retries", self.max_retries)
         for name in ("threads", "local_cpus", "object_store_mb"):
             if getattr(self, name) is not None:
                 positive_int(name, getattr(self, name))

@@ -22,7 +22,7 @@ from ..core.grids import check_grid
 from ..core.pruning import DivergencePruner
 from ..core.schedules import evaluate
 from ..core.types import Trace
-from ..core.validation import finite_real, positive_int
+from ..core.validation import finite_real, non_negative_int, positive_int
 from ..errors import DataError, InvalidConfigError
 
 
@@ -161,7 +161,7 @@ class NumpyProblem:
         self.batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
         self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         self.clip_norm = None if clip_norm is None else finite_real("clip_norm", clip_norm, low=0.0, low_open=True)
-        self.seed = positive_int("seed", seed, minimum=0)
+        self.seed = non_negative_int("seed", seed)
         self._Xb = _with_intercept(self.X)
         self._Xb_val = None if self.X_val is None else _with_intercept(self.X_val)
         self._w0 = model.initial(self.X, self.y)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import finite_real, positive_int
+from ..core.validation import finite_real, non_negative_int, positive_int
 from ..data.prepare import feature_columns
 from ..errors import DataError, InvalidConfigError
 from .numpy_models import Model, NumpyProblem
@@ -56,9 +56,9 @@ class StreamingProblem:
         self.batch_size = positive_int("batch_size", batch_size)
         self.max_steps = positive_int("max_steps", max_steps)
         self.val_fraction = finite_real("val_fraction", val_fraction, low=0.0, high=0.9)
-        self.val_rows = positive_int("val_rows", val_rows, minimum=0)
+        self.val_rows = non_negative_int("val_rows", val_rows)
         self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.seed = positive_int("seed", seed, minimum=0)
+        self.seed = non_negative_int("seed", seed)
         self.chunk_rows = positive_int("chunk_rows", chunk_rows)
         self.target = target
         stat = _stat(self.path)
