@@ -43,6 +43,13 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def auth_mode():
+    """The authentication mode this process's Ray enforces (cached process-wide, not read from
+    the environment on each call); None for a Ray without token authentication."""
+    get = getattr(ray._raylet, "get_authentication_mode", None)
+    return None if get is None else get()
+
+
 def test_an_unreachable_cluster_address_is_a_clear_error_not_a_hang():
     # runs first, before the module's cluster exists: a connected process would reuse that
     with pytest.raises(lrscout.InvalidConfigError, match="cannot connect to the Ray cluster at '127.0.0.1:9'"):
@@ -57,6 +64,7 @@ def cluster():
     token_file = Path.home() / ".ray" / "auth_token"
     had_token = token_file.exists()
     env_before = {k: os.environ.get(k) for k in AUTH_VARS if k != "RAY_ADDRESS"}
+    mode_before = auth_mode()
     ray_temp_before = set(Path("/tmp").glob("lrscout-ray-*"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAY_ADDRESS", DEAD_ADDRESS)  # left over from some earlier cluster
@@ -67,6 +75,7 @@ def cluster():
     assert set(Path("/tmp").glob("lrscout-ray-*")) == ray_temp_before, "the cluster's temp folder is left"
     assert token_file.exists() == had_token, "a token was written to the home folder"
     assert {k: os.environ.get(k) for k in env_before} == env_before
+    assert auth_mode() == mode_before, "this process's Ray still demands the local cluster's token"
     if Path("/proc").is_dir():
         deadline = time.monotonic() + 10  # Ray's helpers exit on their own once the cluster is gone
         while children(os.getpid()) and time.monotonic() < deadline:
@@ -109,7 +118,7 @@ def test_a_candidate_whose_ray_worker_keeps_dying_is_failed_and_the_sweep_finish
     assert len(list(tmp_path.glob("death-*"))) == 3
     failed = result.candidate(1e-1)
     assert failed.kind is VerdictKind.FAILED
-    assert "its Ray worker was lost on each of 3 tries (WorkerCrashedError" in failed.verdict.reason
+    assert "its Ray worker or node was lost on each of 3 tries (WorkerCrashedError" in failed.verdict.reason
     assert result.candidate(1e-2).kind is VerdictKind.GOOD and result.chosen_lr == 1e-2
 
 

@@ -2,9 +2,9 @@
 
 Each candidate is one task with the resources it asks for (``num_gpus=0.25`` lets four share a
 GPU); the problem is put in the object store once per session and every task reads it from
-there. Ray retries a task whose worker died (``max_retries``); one that is still lost after
-that is recorded as a failed trace saying why, and the sweep goes on. An exception raised by
-the problem itself propagates, as it would inline.
+there. Ray retries a task whose worker or node died (``max_retries``), on a surviving node if
+its own is gone; one that is still lost after that is recorded as a failed trace saying why,
+and the sweep goes on. An exception raised by the problem itself propagates, as it would inline.
 
 Ray is optional (``pip install 'lrscout[ray]'``) and is imported only when this executor runs.
 
@@ -17,7 +17,9 @@ Without an address, lrscout starts a private local cluster and removes it afterw
   write one to ``~/.ray/auth_token`` for good. lrscout gives its cluster a token that lives
   only in this process's environment for the cluster's lifetime (unless you configured
   ``RAY_AUTH_TOKEN``/``RAY_AUTH_TOKEN_PATH`` or ``RAY_AUTH_MODE=disabled`` yourself), so
-  nothing is left in your home folder and the cluster still refuses strangers.
+  nothing is left in your home folder and the cluster still refuses strangers. Afterwards this
+  process's Ray reads its authentication settings afresh, so a later connection to another
+  cluster follows your set-up, not the local cluster's token.
 
 With an address, lrscout connects (token auth then follows your Ray set-up) and disconnects at
 the end; the cluster keeps running. If this process is already connected (``ray.init`` was
@@ -179,8 +181,9 @@ class RaySession:
     def _lost(self, exc: Exception) -> str:
         tries = self.config.max_retries + 1
         first_line = (str(exc).strip().splitlines() or [""])[0]
-        return (f"its Ray worker was lost on each of {tries} tries ({type(exc).__name__}: {first_line})"
-                if tries > 1 else f"its Ray worker was lost ({type(exc).__name__}: {first_line})")
+        cause = f"{type(exc).__name__}: {first_line}"
+        return (f"its Ray worker or node was lost on each of {tries} tries ({cause})" if tries > 1
+                else f"its Ray worker or node was lost ({cause})")
 
 
 def _train_one(problem: Problem, lr: float, steps: int, pruner: DivergencePruner | None, threads: int) -> Trace:
@@ -254,7 +257,25 @@ def _local_cluster(ray: Any, config: RayRunner) -> Iterator[None]:
                 if ray.is_initialized():
                     ray.shutdown()
     finally:
+        _reload_auth_settings()   # after the environment is restored, so Ray reads the user's settings
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _reload_auth_settings() -> None:
+    """Make this process's Ray read its authentication settings from the (restored) environment.
+
+    Ray keeps the mode and the token it loaded in process-wide caches, so after lrscout's local
+    cluster (token auth) this process would still demand our token of anyone calling back, and a
+    later connection to a cluster without token auth fails: its workers cannot fetch their
+    arguments from this process (OwnerDiedError). Ray's own tests reset the same two caches,
+    config first, between clusters."""
+    from ray import _raylet
+
+    config, tokens = getattr(_raylet, "Config", None), getattr(_raylet, "AuthenticationTokenLoader", None)
+    if config is None or tokens is None:
+        return  # a Ray without token authentication: nothing cached
+    config.initialize("")
+    tokens.instance().reset_cache()
 
 
 def _short_temp_root() -> str | None:
