@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_torch_kit import classification, cross_entropy, loader, mlp, torch
+from torch_kit import classification, cross_entropy, loader, mlp, torch
 
 import lrscout
 import lrscout.torch as lt

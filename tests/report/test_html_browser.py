@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run"]
 VIEWPORT = {"width": 1360, "height": 1500}
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "report.png"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report.png"
 HOSTILE_COLUMN = "<script>window.pwned = 'column'</script>"
 HOSTILE_FILE = "<img src=x onerror=\"window.pwned = 'file'\">.csv"
 

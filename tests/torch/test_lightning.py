@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from test_torch_kit import assert_unchanged, classification, loader, snapshot, torch
+from torch_kit import assert_unchanged, classification, loader, snapshot, torch
 
 pl = pytest.importorskip("pytorch_lightning")
 

@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from test_torch_kit import (assert_unchanged, classification, cross_entropy, loader, mlp, snapshot,
+from torch_kit import (assert_unchanged, classification, cross_entropy, loader, mlp, snapshot,
                             trained_setup, torch)
 
 import lrscout.torch as lt

@@ -75,7 +75,7 @@ def three_nodes():
     marker = uuid.uuid4().hex
     # short: Ray's socket paths under it are limited to ~100 bytes
     temp = tempfile.mkdtemp(prefix="lrscout-rc-", dir="/tmp")
-    tests_dir = str(Path(__file__).resolve().parent)
+    tests_dir = str(Path(__file__).resolve().parents[1])   # where executor_helpers lives
     src_dir = str(Path(lrscout.__file__).resolve().parents[1])
     cluster = None
     with pytest.MonkeyPatch.context() as mp:

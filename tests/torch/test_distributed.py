@@ -48,7 +48,7 @@ def _free_port() -> int:
 
 def test_every_rank_gets_rank_zeros_result_and_its_errors():
     port = _free_port()
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     procs = []
     for rank in (0, 1):
         env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
