@@ -1,109 +1,29 @@
-"""The terminal and command-line side of reporting.
+"""What the commands share (``cli/common.py``): the live display, writing outputs, and checking
+them before any training.
 
 Specification:
-- the summary table is coloured by verdict on a terminal, plain when output is not a terminal
-  or ``NO_COLOR`` is set, and lists findings and range-test suggestions when a result has them;
-- the live display shows rounds, candidates done with their verdicts, steps and pruned ones;
-  it is off when stderr is not a terminal;
+- the live display is off when stderr is not a terminal;
 - ``--json -`` puts the results on stdout and nothing else there;
-- outputs are checked before any training (suffixes, folders, missing extras);
-- ``lrscout report RESULTS.json -o out.html`` rebuilds a report from saved results.
-
-The end-to-end tests at the bottom run the installed ``lrscout`` script; they are skipped while
-the command line does not offer ``--report`` or ``lrscout report`` yet.
+- the plot and the report show every panel, the results file the result acted on;
+- outputs are checked before any training (suffixes, folders, missing extras).
 """
 
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-import subprocess
 import sys
-from dataclasses import replace
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rich.console import Console
 
-from lrscout import (BackendUnavailableError, Finding, FindingKind, InvalidConfigError, RangeTest, ResultsFileError,
-                     Severity, SweepResult, sweep)
+from lrscout import BackendUnavailableError, InvalidConfigError, SweepResult
 from lrscout.cli.common import check_outputs, progress, write_outputs
-from lrscout.cli.main import cli
-from lrscout.cli.report_cmd import report_command
 from lrscout.data import housing
-from lrscout.problems import CallableProblem
-from lrscout.report.terminal import SweepProgress, print_result
 from lrscout.workflows.tabular import sweep_table
 
 
-def housing_csv(n: int = 1000, seed: int = 0) -> str:
-    """The seeds' housing table as CSV text, for the end-to-end runs of the installed script."""
-    t = housing(n, seed)
-    lines = [",".join(t.columns)] + [",".join(row) for row in zip(*t.cells)]
-    return "\n".join(lines) + "\n"
-
-LRSCOUT = Path(sys.executable).with_name("lrscout")
-ANSI_COLOUR = "\x1b[38"  # a foreground-colour escape sequence
-
-
-@pytest.fixture(scope="module")
-def result() -> SweepResult:
-    return sweep_table(housing(), "price", lrs=[1e-3, 1e-2, 1e-1], steps=200, batch_size=32)
-
-
-def rendered(result: SweepResult, **console_options) -> str:
-    buffer = io.StringIO()
-    print_result(result, Console(file=buffer, width=160, highlight=False, **console_options))  # as the CLI
-    return buffer.getvalue()
-
-
-# the summary table -----------------------------------------------------------------------------
-def test_the_summary_is_coloured_on_a_terminal(result, monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    out = rendered(result, force_terminal=True, color_system="truecolor")
-    assert ANSI_COLOUR in out and "chosen learning rate: 0.01" in out
-
-
-def test_the_summary_is_plain_when_not_a_terminal(result):
-    out = rendered(result)
-    assert "\x1b[" not in out
-    assert "too_slow" in out and "oscillating" in out and "chosen learning rate: 0.01" in out
-
-
-def test_no_color_turns_colour_off_even_on_a_terminal(result, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
-    out = rendered(result, force_terminal=True)
-    assert ANSI_COLOUR not in out and "good" in out
-
-
-def test_findings_and_range_test_suggestions_are_listed_when_present(result):
-    finding = Finding(FindingKind.FEATURE_SCALING, Severity.WARNING, "features differ in scale", "standardize them")
-    test = RangeTest([1e-3, 1e-2], [1.0, 0.5], [1.0, 0.5], {"steepest": 3e-3})
-    out = rendered(replace(result, findings=(finding,), range_test=test))
-    assert "feature scaling" in out and "standardize them" in out and "steepest 0.003" in out
-
-
 # the live display --------------------------------------------------------------------------------
-def test_the_live_display_shows_rounds_candidates_steps_and_pruned_ones():
-    view = SweepProgress("sweeping toy")
-    events = []
-
-    def train(lr, steps):
-        return [0.5 * (1 - lr) ** (2 * t) for t in range(steps)]
-
-    sweep(CallableProblem(train), [1e-2, 0.5, 3.0], steps=30, on_batch=events.append)
-    for event in events:
-        view.update(event)
-    buffer = io.StringIO()
-    Console(file=buffer, width=160).print(view)
-    text = buffer.getvalue()
-    assert "round 1 done, 3 candidates (1 pruned)" in text
-    assert "pruned at step" in text and "diverged" in text and "good" in text
-
-
 def test_the_live_display_is_off_when_stderr_is_not_a_terminal():
     with progress(True, "sweeping") as on_batch:  # pytest captures stderr: not a terminal
         assert on_batch is None
@@ -145,59 +65,3 @@ def test_a_missing_extra_is_refused_before_any_training(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     with pytest.raises(BackendUnavailableError, match="lrscout\\[tensorboard\\]"):
         check_outputs(None, None, tensorboard_dir="runs")
-
-
-# lrscout report ----------------------------------------------------------------------------------
-def test_report_rebuilds_the_html_from_saved_results(result, tmp_path):
-    saved = result.save(tmp_path / "sweep.json")
-    outcome = CliRunner().invoke(report_command, [str(saved), "-o", str(tmp_path / "out.html"), "--title", "Mine"])
-    assert outcome.exit_code == 0, outcome.output
-    html = (tmp_path / "out.html").read_text(encoding="utf-8")
-    assert "<title>Mine</title>" in html and "Chosen learning rate <strong>0.01" in html
-
-
-def test_report_of_several_results_has_one_section_each_named_by_file(result, tmp_path):
-    raw, other = result.save(tmp_path / "raw.json"), result.save(tmp_path / "standardized.json")
-    outcome = CliRunner().invoke(report_command, [str(raw), str(other)])
-    assert outcome.exit_code == 0, outcome.output
-    html = (tmp_path / "raw.html").read_text(encoding="utf-8")  # default: next to the first file
-    assert ">raw</h2>" in html and ">standardized</h2>" in html
-
-
-def test_report_of_a_file_that_is_not_results_is_a_clear_error(tmp_path):
-    bogus = tmp_path / "bogus.json"
-    bogus.write_text(json.dumps({"schema": "something/else"}))
-    outcome = CliRunner().invoke(report_command, [str(bogus)])
-    assert isinstance(outcome.exception, ResultsFileError)
-    assert "not an lrscout sweep result" in str(outcome.exception)
-
-
-# end to end, through the installed script (once cli/main.py offers the options) -------------------
-def _has_sweep_option(name: str) -> bool:
-    return any(p.name == name for p in cli.commands["sweep"].params)
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    return subprocess.run([str(LRSCOUT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-
-
-@pytest.mark.skipif(not _has_sweep_option("report_path"), reason="lrscout sweep has no --report option yet")
-def test_sweep_writes_a_report_and_json_dash_keeps_stdout_for_the_results(tmp_path):
-    (tmp_path / "houses.csv").write_text(housing_csv(n=300))
-    done = run_cli("sweep", "houses.csv", "--target", "price", "--lrs", "1e-3,1e-2,1e-1", "--batch-size", "32",
-                   "--report", "report.html", "--json", "-", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert SweepResult.from_json(done.stdout).chosen_lr == 0.01
-    assert "report written to report.html" in done.stderr
-    assert "Chosen learning rate" in (tmp_path / "report.html").read_text(encoding="utf-8")
-
-
-@pytest.mark.skipif("report" not in cli.commands, reason="lrscout report is not registered yet")
-def test_the_report_command_is_part_of_lrscout(result, tmp_path):
-    result.save(tmp_path / "sweep.json")
-    done = run_cli("report", "sweep.json", "-o", "out.html", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out.html").stat().st_size > 1_000_000
-    bad = run_cli("report", "sweep.json", "-o", "out.txt", cwd=tmp_path)
-    assert bad.returncode == 2 and "must end in .html" in bad.stderr and "Traceback" not in bad.stderr

@@ -10,119 +10,19 @@ Every test writes its own small CSV files into pytest's ``tmp_path`` and runs th
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-import lrscout
 from lrscout import SweepResult, VerdictKind
+from lrscout.data import housing
 
-LRSCOUT = Path(sys.executable).with_name("lrscout")
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-VERDICT_WORDS = {k.value for k in VerdictKind}
-CHOSEN_LINE = re.compile(r"^chosen learning rate: (\S+)\s*$", re.MULTILINE)
-
-# Variables that would make rich emit colour or change the layout whatever the test intends.
-_LAYOUT_ENV = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE",
-               "COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
-
-
-# helpers -------------------------------------------------------------------------------------
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in _LAYOUT_ENV}
-    full_env["COLUMNS"] = "120"
-    if env:
-        full_env.update(env)
-    return subprocess.run([str(LRSCOUT), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def write_csv(path: Path, header, rows) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(list(header))
-        for r in rows:
-            w.writerow(list(r))
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def regression_csv(folder: Path, n: int = 80, name: str = "reg.csv") -> Path:
-    """A small, well-conditioned regression problem: y = 2 x1 - x2 + 0.5 + noise."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(n, 2))
-    y = 2 * X[:, 0] - X[:, 1] + 0.5 + rng.normal(0, 0.1, n)
-    return write_csv(folder / name, ("x1", "x2", "y"),
-                     ([f"{a:.6g}", f"{b:.6g}", f"{t:.6g}"] for (a, b), t in zip(X, y)))
-
-
-def sklearn_csv(folder: Path, loader: str, name: str, *, text_labels: bool = False) -> Path:
-    datasets = pytest.importorskip("sklearn.datasets")
-    bunch = getattr(datasets, loader)()
-    target = [bunch.target_names[k] for k in bunch.target] if text_labels else list(bunch.target)
-    rows = ([repr(float(v)) for v in x] + [t if text_labels else repr(t.item())]
-            for x, t in zip(bunch.data, target))
-    return write_csv(folder / name, list(bunch.feature_names) + ["target"], rows)
-
-
-def chosen_from(stdout: str) -> str:
-    found = CHOSEN_LINE.findall(stdout)
-    assert len(found) == 1, f"expected one 'chosen learning rate: X' line in:\n{stdout}"
-    return found[0]
-
-
-def flat(text: str) -> str:
-    """Whitespace collapsed, so checks do not depend on where the terminal wraps lines."""
-    return " ".join(text.split())
-
-
-def assert_bad_input(proc: subprocess.CompletedProcess, *fragments: str) -> str:
-    """Exit 2, one 'lrscout: error: ...' line on stderr containing every fragment, no traceback."""
-    assert proc.returncode == 2, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one message line on stderr, got:\n{proc.stderr}"
-    message = lines[0]
-    assert message.startswith("lrscout: error: "), message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
-
-
-def dotfiles(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
-
-
-# help and version ----------------------------------------------------------------------------
-def test_help_exits_0_and_lists_the_sweep_and_demo_commands(tmp_path):
-    proc = run_cli("--help", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^\s+sweep\s", proc.stdout, re.MULTILINE), proc.stdout
-    assert re.search(r"^\s+demo\s", proc.stdout, re.MULTILINE), proc.stdout
-    assert proc.stderr == ""
-
-
-def test_short_help_flag_is_the_same_as_long(tmp_path):
-    assert run_cli("-h", cwd=tmp_path).stdout == run_cli("--help", cwd=tmp_path).stdout
-
-
-def test_version_prints_the_package_version_and_exits_0(tmp_path):
-    proc = run_cli("--version", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert lrscout.__version__ in proc.stdout
-    assert "lrscout" in proc.stdout
+from cli_helpers import (CHOSEN_LINE, LAYOUT_ENV, LRSCOUT, PNG_MAGIC, VERDICT_WORDS, assert_bad_input, chosen_from,
+                         dotfiles, flat, regression_csv, run_cli, sklearn_csv, write_text)
 
 
 # bad input: files ----------------------------------------------------------------------------
@@ -382,29 +282,6 @@ def test_timeout_applies_to_the_processes_executor_only(tmp_path):
     assert_bad_input(proc, "timeout", "processes")
 
 
-# demo ----------------------------------------------------------------------------------------
-def test_demo_writes_plot_and_both_results_reproducing_the_seeds_example(tmp_path):
-    out = tmp_path / "demo-out"
-    proc = run_cli("demo", "--out", str(out), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (out / "demo.png").read_bytes()[:8] == PNG_MAGIC
-
-    raw = SweepResult.load(out / "raw.json")
-    assert {lr: k.value for lr, k in raw.verdicts().items()} == {
-        0.001: "too_slow", 0.01: "good", 0.1: "oscillating"}
-    assert raw.chosen_lr == 0.01
-
-    standardized = SweepResult.load(out / "standardized.json")
-    assert standardized.verdicts()[0.1] is VerdictKind.GOOD
-    assert standardized.chosen_lr == 0.1
-    assert dotfiles(out) == []
-
-
-def test_demo_into_an_existing_file_exits_2_naming_it(tmp_path):
-    write_text(tmp_path / "taken", "")
-    assert_bad_input(run_cli("demo", "--out", "taken", cwd=tmp_path), "'taken'")
-
-
 # outputs -------------------------------------------------------------------------------------
 def test_results_are_written_atomically_leaving_no_temporary_files(tmp_path):
     regression_csv(tmp_path)
@@ -514,25 +391,13 @@ def test_a_file_name_too_long_for_the_file_system_is_a_clear_error(tmp_path):
     assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--plot", name, cwd=tmp_path), f"--plot '{name}'")
 
 
-def test_report_names_its_own_output_option_when_the_extension_is_wrong(tmp_path):
-    regression_csv(tmp_path)
-    assert run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.1", "--steps", "20", "--json", "r.json",
-                   cwd=tmp_path).returncode == 0
-    assert_bad_input(run_cli("report", "r.json", "-o", "r.txt", cwd=tmp_path), "--output 'r.txt'")
-
-
-def test_report_refuses_a_file_that_is_not_text(tmp_path):
-    (tmp_path / "r.png").write_bytes(PNG_MAGIC + b"\xff\xfe\x00")
-    assert_bad_input(run_cli("report", "r.png", "-o", "x.html", cwd=tmp_path), "not a results file")
-
-
 def test_ctrl_c_before_any_candidate_finishes_leaves_earlier_outputs_alone(tmp_path):
     import signal
     import time
 
     regression_csv(tmp_path)
     earlier = write_text(tmp_path / "out.json", "an earlier run's results")
-    env = {k: v for k, v in os.environ.items() if k not in _LAYOUT_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in LAYOUT_ENV}
     proc = subprocess.Popen([str(LRSCOUT), "sweep", "reg.csv", "-t", "y", "--steps", "5000000", "--json", "out.json",
                              "--report", "out.html"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -549,3 +414,20 @@ def test_a_feature_named_twice_is_refused(tmp_path):
     regression_csv(tmp_path)
     assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--features", "x1,x1", cwd=tmp_path),
                      "'x1' named more than once")
+
+
+def test_sweep_writes_a_report_and_json_dash_keeps_stdout_for_the_results(tmp_path):
+    (tmp_path / "houses.csv").write_text(housing_csv(n=300))
+    done = run_cli("sweep", "houses.csv", "--target", "price", "--lrs", "1e-3,1e-2,1e-1", "--batch-size", "32",
+                   "--report", "report.html", "--json", "-", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert SweepResult.from_json(done.stdout).chosen_lr == 0.01
+    assert "report written to report.html" in done.stderr
+    assert "Chosen learning rate" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def housing_csv(n: int = 1000, seed: int = 0) -> str:
+    """The seeds' housing table as CSV text, for the end-to-end runs of the installed script."""
+    t = housing(n, seed)
+    lines = [",".join(t.columns)] + [",".join(row) for row in zip(*t.cells)]
+    return "\n".join(lines) + "\n"

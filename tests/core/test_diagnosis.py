@@ -7,7 +7,6 @@ Sweeps run the built-in NumPy models (and the lab's deep tanh net) on real or ge
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -17,10 +16,9 @@ from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyPro
                      SweepResult, VerdictKind, log_grid, sweep)
 from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
-from lrscout.core.data_stats import DataStats
 from lrscout.core.diagnosis import DiagnosisThresholds, diagnose, suggested_grid
 from lrscout.problems.protocols import data_stats_of
-from lrscout.errors import DataError, InvalidConfigError
+from lrscout.errors import InvalidConfigError
 from lrscout.workflows.lab import deep_net_problem, few_rows_problem
 from lrscout.workflows.tabular import problem_for
 
@@ -109,32 +107,6 @@ def test_without_data_statistics_the_zigzag_of_a_narrow_valley_is_still_noticed(
     # from the dynamics alone the finding is a hint, not a verdict on the data
     result = sweep(raw, log_grid(1e-4, 10, 3), 200)
     assert diagnose(result.candidates, result.decision)[0].severity is Severity.INFO
-
-
-def test_data_stats_measure_how_much_standardizing_would_help():
-    rng = np.random.default_rng(0)
-    centred = rng.normal(size=(500, 3))
-    offset = centred + 10.0                                   # same spread, means far from 0
-    stretched = centred * np.array([1.0, 100.0, 0.01])        # same centre, scales apart
-    assert DataStats.from_features(centred).condition_gain < 2              # already nearly standard
-    assert DataStats.from_features(offset).condition_gain > 100
-    spread = DataStats.from_features(stretched)
-    assert spread.scale_spread == pytest.approx(1e4, rel=0.1) and spread.condition_gain > 1e6
-
-
-def test_one_hot_features_are_not_called_badly_scaled():
-    rng = np.random.default_rng(0)
-    one_hot = np.eye(5)[rng.integers(0, 5, size=400)]       # sums to the intercept: a flat direction
-    stats = DataStats.from_features(one_hot)
-    assert math.isfinite(stats.condition_gain)
-    assert stats.condition_gain < DiagnosisThresholds().scaling_condition_gain
-
-
-def test_data_stats_reject_what_they_cannot_measure():
-    with pytest.raises(DataError, match="NaN"):
-        DataStats.from_features([[1.0], [math.nan]])
-    with pytest.raises(DataError, match="2 rows"):
-        DataStats.from_features([[1.0, 2.0]])
 
 
 # --- exploding gradients -------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """``recommend_schedule``: a schedule around the chosen rate, each number with its reason; the
-warm-up measured from the next larger rate's curve and checked by training it again; and
-``lrscout schedule`` to see a schedule before training with it."""
+warm-up measured from the next larger rate's curve and checked by training it again."""
 
 from __future__ import annotations
 
@@ -8,23 +7,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from hypothesis import given
-from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer
 
 from lrscout import CallableProblem, LogisticRegression, NumpyProblem, RangeTest, log_grid, sweep
-from lrscout.cli.schedule_cmd import KINDS as CLI_KINDS
-from lrscout.cli.schedule_cmd import schedule_command
 from lrscout.data import housing, prepare
 from lrscout.errors import InvalidConfigError
-from lrscout.core.recipes import KINDS, ONE_CYCLE_DIV, build_schedule
+from lrscout.core.recipes import ONE_CYCLE_DIV, build_schedule
 from lrscout.core.recommendation import divergence_point, recommend_schedule
-from lrscout.core.schedules import CosineDecay, Join, OneCycle, StepDecay, constant, linear_warmup
+from lrscout.core.schedules import CosineDecay, Join, OneCycle, StepDecay, constant
 from lrscout.workflows.tabular import problem_for
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
 
 def housing_problem(scale: str) -> NumpyProblem:
     return problem_for(prepare(housing(), "price", scale=scale), batch_size=32)
@@ -150,25 +141,6 @@ def test_bad_arguments_are_rejected_naming_the_value(standardized):
         build_schedule("warmup_cosine", 0.1, 100, warmup_steps=100)
 
 
-@given(total=st.integers(2, 400), data=st.data())
-def test_one_cycle_builds_for_any_run_and_peaks_where_warmup_cosine_does(total, data):
-    schedule = build_schedule("one_cycle", 1.0, total)
-    assert schedule(0) == pytest.approx(1 / ONE_CYCLE_DIV)        # valid for every run of 2 steps or more
-    if total >= 3:
-        warmup = data.draw(st.integers(1, total - 2))
-        peak_at = int(np.argmax(build_schedule("one_cycle", 1.0, total, warmup_steps=warmup).values(total)))
-        assert peak_at == warmup == int(np.argmax(build_schedule("warmup_cosine", 1.0, total,
-                                                                  warmup_steps=warmup).values(total)))
-
-
-def test_a_warm_up_is_refused_where_the_kind_has_none_or_no_room_for_it():
-    for kind in ("cosine", "step", "constant"):
-        with pytest.raises(InvalidConfigError, match=f"does not apply to a {kind} schedule"):
-            build_schedule(kind, 0.1, 100, warmup_steps=5)
-    with pytest.raises(InvalidConfigError, match="one_cycle: warmup_steps must be at most total_steps - 2 = 98"):
-        build_schedule("one_cycle", 0.1, 100, warmup_steps=99)
-
-
 def test_the_check_replays_the_warm_up_recommended_after_the_cap(standardized):
     problem, result = standardized
     measured = recommend_schedule(result, 2000).warmup_steps
@@ -180,43 +152,3 @@ def test_the_check_replays_the_warm_up_recommended_after_the_cap(standardized):
 def test_the_sweep_result_recommends_its_own_schedule(standardized):
     _, result = standardized
     assert result.recommend_schedule(2000).schedule == recommend_schedule(result, 2000).schedule
-
-
-# --- the built-in models replay a schedule ---------------------------------------------------
-
-def test_a_schedule_multiplies_every_candidates_rate_step_by_step():
-    problem = housing_problem("standard")
-    plain = problem.train([0.01, 0.1], 30)
-    unit = problem.train([0.01, 0.1], 30, schedule=constant(1.0))
-    for a, b in zip(plain, unit):
-        np.testing.assert_array_equal(a.train_loss, b.train_loss)
-    halved = problem.train([0.2], 30, schedule=constant(0.5))[0]
-    np.testing.assert_allclose(halved.train_loss, problem.train([0.1], 30)[0].train_loss, rtol=1e-12)
-    warm = problem.train([0.1], 30, schedule=linear_warmup(1.0, 10))[0]
-    still = problem.train([1e-12], 2)[0]                      # a warm-up from 0 moves nothing at step 0
-    assert warm.train_loss[1] == pytest.approx(still.train_loss[1], rel=1e-9)
-
-
-def test_a_schedule_that_gives_a_negative_factor_is_rejected_naming_the_step():
-    with pytest.raises(InvalidConfigError, match="step 3"):
-        housing_problem("standard").train([0.1], 10, schedule=lambda step: 1.0 if step < 3 else -1.0)
-
-
-# --- lrscout schedule ------------------------------------------------------------------------
-
-def test_the_cli_kinds_are_the_recommenders_kinds():
-    assert CLI_KINDS == KINDS
-
-
-def test_lrscout_schedule_prints_the_values_and_plots_them(tmp_path):
-    plot = tmp_path / "warmup.png"
-    out = CliRunner().invoke(schedule_command, ["warmup_cosine", "--peak", "0.1", "--steps", "1000",
-                                                "--warmup", "100", "--plot", str(plot)])
-    assert out.exit_code == 0, out.output
-    assert "Join" in out.output and "max 0.1 (first at step 100)" in out.output
-    assert plot.read_bytes().startswith(PNG_MAGIC)
-
-
-def test_lrscout_schedule_rejects_an_unknown_kind_listing_the_kinds():
-    out = CliRunner().invoke(schedule_command, ["triangle", "--peak", "0.1", "--steps", "100"])
-    assert out.exit_code == 2 and "warmup_cosine" in out.output

@@ -1,16 +1,12 @@
-"""Specification of lrscout.schedules: shapes, torch parity, adapters, values' invariants."""
+"""Specification of the schedules (``lrscout.core.schedules``, public as ``lrscout.schedules``):
+shapes, torch parity, adapters, values' invariants."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
-import os
 import pickle
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +14,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lrscout.core.schedules as schedules
-from lrscout.schedules import (
+from lrscout.core.schedules import (
     constant, cosine_decay, cosine_warm_restarts, cyclic, evaluate, exponential_decay, iterate,
-    join, linear, linear_warmup, one_cycle, step_decay, to_torch, warmup_cosine,
+    join, linear, linear_warmup, one_cycle, step_decay, warmup_cosine,
 )
 
 NAN = float("nan")
@@ -369,22 +365,6 @@ def test_cosine_decay_never_increases(peak, data, steps):
     assert np.all(np.diff(values) <= 0.0)
 
 
-# --- importing stays light ----------------------------------------------------------------
-
-def test_importing_schedules_does_not_import_torch():
-    source_root = Path(schedules.__file__).resolve().parents[2]
-    path = os.pathsep.join([str(source_root), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": path}
-    code = "import sys, lrscout.schedules; sys.exit('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
-
-
-def test_to_torch_without_torch_says_which_extra_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
-    with pytest.raises(ImportError, match=re.escape("pip install 'lrscout[torch]'")):
-        to_torch(constant(0.1), optimizer=None)
-
-
 # --- step-for-step equality with torch's own schedulers -----------------------------------
 
 def run_torch(make_scheduler, steps, momentum=0.0):
@@ -456,57 +436,3 @@ def test_one_cycle_matches_torch_lr_and_momentum_step_for_step(name):
                              momentum=0.9)
     np.testing.assert_allclose(ours.values(301), lrs, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(evaluate(ours.momentum, 301), momenta, rtol=1e-9)
-
-
-# --- to_torch -----------------------------------------------------------------------------
-
-def two_group_optimizer(lrs):
-    torch = pytest.importorskip("torch")
-    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
-    return torch.optim.SGD(groups)
-
-
-def drive(scheduler, optimizer, steps):
-    seen = []
-    for _ in range(steps):
-        seen.append([g["lr"] for g in optimizer.param_groups])
-        optimizer.step()
-        scheduler.step()
-    return np.array(seen)
-
-
-def test_to_torch_gives_the_largest_group_the_schedule_and_keeps_the_others_ratio():
-    schedule = warmup_cosine(0.5, 10, 100)
-    optimizer = two_group_optimizer([0.1, 1.0])  # the head at 1x is second, the body at 0.1x
-    seen = drive(to_torch(schedule, optimizer), optimizer, 100)
-    np.testing.assert_allclose(seen[:, 1], schedule.values(100), rtol=1e-12)
-    np.testing.assert_allclose(seen[:, 0], 0.1 * schedule.values(100), rtol=1e-12)
-
-
-def test_to_torch_follows_a_warm_up_that_starts_at_zero():
-    schedule = linear_warmup(0.3, 4)
-    optimizer = two_group_optimizer([0.3, 0.03])
-    seen = drive(to_torch(schedule, optimizer), optimizer, 6)
-    np.testing.assert_allclose(seen, [[0, 0], [0.075, 0.0075], [0.15, 0.015], [0.225, 0.0225],
-                                      [0.3, 0.03], [0.3, 0.03]], rtol=1e-12)
-
-
-def test_to_torch_state_dict_resumes_from_a_weights_only_checkpoint():
-    torch = pytest.importorskip("torch")
-    schedule = cosine_decay(0.2, 20)
-    optimizer = two_group_optimizer([1.0])
-    scheduler = to_torch(schedule, optimizer)
-    drive(scheduler, optimizer, 5)
-    buffer = io.BytesIO()
-    torch.save(scheduler.state_dict(), buffer)
-    buffer.seek(0)
-    resumed_optimizer = two_group_optimizer([1.0])
-    resumed = to_torch(schedule, resumed_optimizer)
-    resumed.load_state_dict(torch.load(buffer, weights_only=True))
-    resumed.step()
-    assert resumed_optimizer.param_groups[0]["lr"] == pytest.approx(schedule(6))
-
-
-def test_to_torch_refuses_an_optimizer_whose_lrs_are_all_zero():
-    with pytest.raises(ValueError, match="to_torch: .*lr must be positive"):
-        to_torch(constant(0.1), two_group_optimizer([0.0, 0.0]))

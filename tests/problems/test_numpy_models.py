@@ -8,8 +8,10 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from lrscout import (DivergencePruner, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression,
                      VerdictKind, sweep)
-from lrscout.data import Scaler
-from lrscout.errors import DataError
+from lrscout.core.schedules import constant, linear_warmup
+from lrscout.data import Scaler, housing, prepare
+from lrscout.errors import DataError, InvalidConfigError
+from lrscout.workflows.tabular import problem_for
 
 LRS = [1e-3, 1e-2, 1e-1]
 
@@ -129,3 +131,25 @@ def test_the_one_candidate_pruning_check_agrees_with_the_stacked_one(start, loss
 def test_text_labels_are_refused_saying_how_to_encode_them():
     with pytest.raises(DataError, match="y must hold numbers.*encode text labels"):
         NumpyProblem(LogisticRegression(), np.ones((6, 2)), np.array(["cat", "dog"] * 3))
+
+
+def housing_problem(scale: str) -> NumpyProblem:
+    return problem_for(prepare(housing(), "price", scale=scale), batch_size=32)
+
+
+def test_a_schedule_multiplies_every_candidates_rate_step_by_step():
+    problem = housing_problem("standard")
+    plain = problem.train([0.01, 0.1], 30)
+    unit = problem.train([0.01, 0.1], 30, schedule=constant(1.0))
+    for a, b in zip(plain, unit):
+        np.testing.assert_array_equal(a.train_loss, b.train_loss)
+    halved = problem.train([0.2], 30, schedule=constant(0.5))[0]
+    np.testing.assert_allclose(halved.train_loss, problem.train([0.1], 30)[0].train_loss, rtol=1e-12)
+    warm = problem.train([0.1], 30, schedule=linear_warmup(1.0, 10))[0]
+    still = problem.train([1e-12], 2)[0]                      # a warm-up from 0 moves nothing at step 0
+    assert warm.train_loss[1] == pytest.approx(still.train_loss[1], rel=1e-9)
+
+
+def test_a_schedule_that_gives_a_negative_factor_is_rejected_naming_the_step():
+    with pytest.raises(InvalidConfigError, match="step 3"):
+        housing_problem("standard").train([0.1], 10, schedule=lambda step: 1.0 if step < 3 else -1.0)

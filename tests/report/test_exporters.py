@@ -17,14 +17,7 @@ import numpy as np
 import pytest
 
 from lrscout import BackendUnavailableError
-from lrscout.data import housing
 from lrscout.report import mlflow_export, tensorboard_export
-from lrscout.workflows.tabular import sweep_table
-
-
-@pytest.fixture(scope="module")
-def result():
-    return sweep_table(housing(), "price", lrs=[1e-3, 1e-2, 1e-1], steps=200, batch_size=32)
 
 
 def test_each_candidate_is_its_own_tensorboard_run_that_tensorboard_reads_back(result, tmp_path):

@@ -1,4 +1,4 @@
-"""The HTML report, its charts and the notebook summary, read as text and as plotly figures.
+"""The HTML report and the notebook summary, read as text (the charts: tests/report/test_charts.py).
 
 Specification:
 - one self-contained page: plotly's JavaScript inlined, no external script, stylesheet or CDN;
@@ -22,8 +22,7 @@ import pytest
 from lrscout import (CallableProblem, Finding, FindingKind, InvalidConfigError, RangeTest, Severity, SweepResult,
                      VerdictKind, sweep)
 from lrscout.data import Table, housing
-from lrscout.report import charts
-from lrscout.report.figures import VERDICT_COLORS, RecommendedSchedule, curve_figure
+from lrscout.report.figures import RecommendedSchedule
 from lrscout.report.html import Panel, render_html, write_html
 from lrscout.report.notebook import summary_html
 from lrscout.core.schedules import warmup_cosine
@@ -60,11 +59,6 @@ def everything_sweep() -> SweepResult:
     finding = Finding(FindingKind.GRID_EDGE, Severity.WARNING, "the chosen rate is at the grid's edge",
                       "extend the grid upward", {"largest_good_lr": 0.5})
     return replace(result, findings=(finding,), range_test=range_test)
-
-
-@pytest.fixture(scope="module")
-def housing_sweep() -> SweepResult:
-    return sweep_table(housing(), "price", lrs=[1e-3, 1e-2, 1e-1], steps=200, batch_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -151,32 +145,6 @@ def test_column_and_file_names_are_shown_escaped_never_as_markup(hostile):
 def test_model_names_and_exception_texts_are_escaped(hostile):
     html = render_html(everything_sweep())
     assert hostile not in html and "window.pwned" in html  # present, as text
-
-
-# charts ------------------------------------------------------------------------------------------
-def test_the_curves_chart_has_one_trace_per_candidate_in_its_verdict_colour(housing_sweep):
-    fig = charts.curves_chart(curve_figure(housing_sweep))
-    assert len(fig.data) == len(housing_sweep.candidates)
-    assert [t.line.color for t in fig.data] == [VERDICT_COLORS[c.kind] for c in housing_sweep.candidates]
-
-
-def test_the_curves_chart_switches_raw_and_smoothed_losses_and_the_axis(housing_sweep):
-    fig = charts.curves_chart(curve_figure(housing_sweep))
-    smoothed, raw = fig.layout.updatemenus[0].buttons
-    assert (smoothed.label, raw.label) == ("smoothed loss", "raw loss")
-    np.testing.assert_allclose(raw.args[0]["y"][0], housing_sweep.candidates[0].train_loss)
-    assert [b.label for b in fig.layout.updatemenus[1].buttons] == ["linear y", "log y"]
-
-
-def test_the_slider_highlights_each_candidate_in_lr_order(housing_sweep):
-    fig = charts.curves_chart(curve_figure(housing_sweep))
-    steps = fig.layout.sliders[0].steps
-    assert [s.label for s in steps] == ["all", "0.001", "0.01", "0.1"]
-    assert steps[2].args[0]["opacity"] == [charts.OPACITY_FADED, 1.0, charts.OPACITY_FADED]
-
-
-def test_log_ticks_label_one_two_and_five_of_each_decade():
-    assert charts.log_ticks((0.015, 1.2)) == [0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
 
 
 # notebook ----------------------------------------------------------------------------------------

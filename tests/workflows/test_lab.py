@@ -1,22 +1,14 @@
 """The failure-mode lab: every scenario raises its finding, and the remedy the finding names
-clears it; ``lrscout lab`` shows both runs and plots them side by side. Also the lab's deep
-net, and ``compare_scaling`` (the same scaling remedy on a user's table)."""
+clears it. Also the lab's deep net. (``lrscout lab`` itself: tests/cli/test_lab_cmd.py.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from lrscout import FindingKind, LinearRegression, NumpyProblem
-from lrscout.cli.lab_cmd import lab_command
-from lrscout.data import housing
+from lrscout import LinearRegression, NumpyProblem
 from lrscout.errors import InvalidConfigError
 from lrscout.workflows.lab import SCENARIOS, DeepTanhRegression, run_scenario, scenario
-from lrscout.workflows.scaling import compare_scaling
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_each_scenario_raises_its_finding_and_the_remedy_clears_it(name):
@@ -33,24 +25,6 @@ def test_the_remedies_also_move_the_chosen_rate_where_the_seeds_say():
     # clipping makes larger rates stable (which one validates best is the re-check's call)
     assert exploding.after.decision.largest_good_lr > exploding.before.decision.largest_good_lr
     assert not run_scenario("noise").before.decision.chosen                      # noise read as divergence
-
-
-def test_lab_list_explains_every_scenario():
-    out = CliRunner().invoke(lab_command, ["--list"])
-    assert out.exit_code == 0
-    for s in SCENARIOS.values():
-        assert f"{s.name}: {s.title}" in out.output and s.expects.value in out.output
-
-
-def test_lab_shows_both_runs_the_finding_and_the_outcome_and_plots_them_side_by_side(tmp_path):
-    plot = tmp_path / "lab.png"
-    out = CliRunner().invoke(lab_command, ["exploding", "--plot", str(plot)], env={"COLUMNS": "200"})
-    assert out.exit_code == 0, out.output
-    assert "before: exploding" in out.output and "after: gradient norm clipped at" in out.output
-    assert "exploding gradients" in out.output and "Clip the gradient norm at about" in out.output
-    assert "Outcome: largest good rate 0.01 -> 0.1, chosen rate 0.01 -> " in out.output
-    assert "the exploding_gradients finding is gone." in out.output
-    assert plot.read_bytes().startswith(PNG_MAGIC)
 
 
 def test_an_unknown_scenario_is_an_error_naming_the_scenarios():
@@ -82,18 +56,3 @@ def test_clipping_bounds_the_gradient_each_step_applies():
     assert np.all(trace.grad_norm <= 1.0 + 1e-12)
     with pytest.raises(InvalidConfigError, match="clip_norm"):
         NumpyProblem(LinearRegression(), X, X.sum(1), clip_norm=0.0)
-
-
-def test_compare_scaling_reports_the_better_scaling_and_puts_the_comparison_in_the_remedy():
-    comparison = compare_scaling(housing(), "price", lrs=(1e-3, 1e-2, 1e-1), steps=200, batch_size=32)
-    assert comparison.better == "standard"
-    assert [r.chosen_lr for r in comparison.results.values()] == [0.01, 0.1]
-    assert comparison.reasons[-1] == "better: standardized features"
-    raw_finding = next(f for f in comparison.results["none"].findings if f.kind is FindingKind.FEATURE_SCALING)
-    assert "On standardized features this sweep chose 0.1" in raw_finding.remedy
-    assert [title for title, _ in comparison.titled()] == ["raw features", "standardized features"]
-
-
-def test_compare_scaling_needs_two_distinct_scalings():
-    with pytest.raises(InvalidConfigError, match="scalings"):
-        compare_scaling(housing(), "price", scalings=("standard",))

@@ -7,7 +7,7 @@ start before every candidate and runs them on the engine ``mode`` picks (see
 and its group ratios) and ``run_info()`` the engine that ran and why, which the core sweep
 merges into the result's ``config`` once training is done.
 
-Guarantees, whatever happens (tests/test_torch_state.py proves them bit for bit): the user's
+Guarantees, whatever happens (tests/torch/test_state.py proves them bit for bit): the user's
 model (parameters, buffers, gradients, train/eval flags), the user's optimizer (state,
 hyperparameters), the torch/CUDA/NumPy/Python random states and torch's thread count are as
 before once a call returns or raises. Nothing is written to disk.
