@@ -6,7 +6,8 @@ the CLI and framework adapters load their libraries when used.
 This module is the top of the layers (``tests/test_layers.py``): it may import every layer. It
 re-exports the public names, and wires the upper layers' services into the core's values
 without the core importing them: the HTML views behind ``SweepResult.to_html`` and
-``_repr_html_`` (imported from ``lrscout.report`` on first use), and the warm-up replay behind
+``_repr_html_`` (imported from ``lrscout.report`` on first use), the schedule recommendation
+behind ``SweepResult.recommend_schedule``, and the warm-up replay behind
 ``recommend_schedule(..., problem=)`` (``lrscout.workflows.warmup``).
 """
 
@@ -16,19 +17,19 @@ from typing import Any
 
 from ._version import __version__ as __version__
 from .core.analysis import read_curve, read_curves
-from .core.data_stats import DataStats
+from .data.stats import DataStats
 from .core.diagnosis import DiagnosisThresholds, diagnose
 from .core.grids import check_grid, log_grid
 from .core.planners import AdaptivePlanner, FixedGrid, Planner
 from .core.pruning import DivergencePruner
 from .core.recommendation import Recommendation, recommend_schedule, register_warmup_replay
-from .core.result import SweepResult, register_html_views
+from .core.result import SweepResult, register_html_views, register_recommender
 from .core.selection import choose
 from .core.thresholds import Thresholds
 from .core.types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
                          Trace, Verdict, VerdictKind)
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError, LrscoutError,
-                     ResultsFileError)
+                     ResultsFileError, UnknownCandidateError)
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
 from .problems.protocols import Problem
 from .workflows.sweep import BatchDone, SweepInterrupted, sweep
@@ -49,6 +50,7 @@ def _notebook_html(result: Any) -> str:
 
 register_html_views(page=_html_page, notebook=_notebook_html)
 register_warmup_replay(replay_warmup)
+register_recommender(recommend_schedule)
 
 __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",
@@ -57,6 +59,7 @@ __all__ = [
     "FixedGrid", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
     "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
-    "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "Verdict", "VerdictKind", "check_grid", "choose",
+    "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "UnknownCandidateError", "Verdict", "VerdictKind",
+    "check_grid", "choose",
     "log_grid", "read_curve", "read_curves", "sweep",
 ]

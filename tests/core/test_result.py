@@ -92,3 +92,40 @@ def test_summary_marks_the_chosen_rate():
     text = small_result().summary()
     assert "chosen learning rate" in text
     assert any(line.startswith("*") for line in text.splitlines())
+
+
+def test_saving_to_a_folder_or_into_a_missing_folder_says_which_and_writes_nothing(tmp_path):
+    result = small_result()
+    with pytest.raises(ResultsFileError, match=r"it is a folder; give a file name in it, e.g. .*sweep.json"):
+        result.save(tmp_path)
+    with pytest.raises(ResultsFileError, match=r"the folder '.*nope' does not exist; create it first"):
+        result.save(tmp_path / "nope" / "out.json")
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(ResultsFileError, match=r"'.*taken' is a file, not a folder"):
+        result.save(tmp_path / "taken" / "out.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]       # no temporary file left behind
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_an_operating_system_refusal_while_saving_is_a_results_file_error(tmp_path, monkeypatch):
+    import lrscout.core.result as result_module
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(result_module, "write_atomic", refuse)    # as a read-only folder would, even for root
+    with pytest.raises(ResultsFileError, match=r"cannot save results to '.*out.json': Permission denied; choose"):
+        small_result().save(tmp_path / "out.json")
+
+
+def test_loading_a_folder_says_it_is_a_folder(tmp_path):
+    with pytest.raises(ResultsFileError, match=r"it is a folder; give the path of a results file"):
+        SweepResult.load(tmp_path)
+
+
+def test_asking_for_a_rate_the_sweep_did_not_run_is_an_lrscout_error_and_a_key_error():
+    result = small_result()
+    with pytest.raises(lrscout.UnknownCandidateError, match=r"no candidate at lr 0.5; the sweep ran 0.01, 0.1, 1$"):
+        result.candidate(0.5)
+    with pytest.raises(KeyError):
+        result.candidate(0.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lrscout.core.validation import argument, non_negative_int, positive_int, spelled_as
+from lrscout._validation import argument, non_negative_int, positive_int, spelled_as
 from lrscout.errors import InvalidConfigError
 
 

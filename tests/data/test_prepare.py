@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lrscout.cli.main import as_flag
-from lrscout.core.validation import spelled_as
+from lrscout._validation import spelled_as
 from lrscout.data import Table, housing, prepare
 from lrscout.errors import DataError, InvalidConfigError
 

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
+import lrscout
 from lrscout import (DivergencePruner, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression,
                      VerdictKind, sweep)
 from lrscout.core.schedules import constant, linear_warmup
@@ -153,3 +154,92 @@ def test_a_schedule_multiplies_every_candidates_rate_step_by_step():
 def test_a_schedule_that_gives_a_negative_factor_is_rejected_naming_the_step():
     with pytest.raises(InvalidConfigError, match="step 3"):
         housing_problem("standard").train([0.1], 10, schedule=lambda step: 1.0 if step < 3 else -1.0)
+
+
+# --- labels, models and sizes: the API checks what the command line checks ---------------------
+
+def _features(rows=60, seed=0):
+    return np.random.default_rng(seed).normal(size=(rows, 3))
+
+
+@pytest.mark.parametrize(("y", "message"), [
+    (np.arange(60) % 3, r"the labels 0, 1, 2 .*takes the two labels 0 and 1: for 3 classes use SoftmaxRegression\(3\)"),
+    (np.linspace(0, 1, 60), r"non-integer values .*for a real-valued target use LinearRegression\(\)"),
+    (np.where(np.arange(60) % 2, 5.0, 2.0), r"the labels 2, 5 .*map them to 0 and 1 first, e.g. y = \(y == 5\)"),
+])
+def test_logistic_regression_refuses_labels_other_than_0_and_1_saying_what_to_use(y, message):
+    with pytest.raises(DataError, match=message):
+        NumpyProblem(LogisticRegression(), _features(), y)
+
+
+@pytest.mark.parametrize(("y", "message"), [
+    (np.arange(60) % 5, r"labels 3, 4 \(3 at rows 3, 8, 13 and 9 more\), but SoftmaxRegression\(3\) takes the "
+                        r"labels 0..2: use SoftmaxRegression\(5\)"),
+    (np.arange(60) % 3 - 1, r"label -1 .*encode the labels as 0..C-1 with numpy.unique"),
+    (np.arange(60) % 3 + 0.5, r"non-integer values \(0.5 at rows 0, 1, 2 and 57 more\)"),
+])
+def test_softmax_regression_refuses_labels_outside_its_classes_naming_them_and_the_fix(y, message):
+    with pytest.raises(DataError, match=message):
+        NumpyProblem(SoftmaxRegression(3), _features(), y)
+
+
+def test_validation_labels_are_checked_like_the_training_labels():
+    X = _features()
+    with pytest.raises(DataError, match=r"y_val holds label 7 \(7 at row 2\), but SoftmaxRegression\(3\)"):
+        NumpyProblem(SoftmaxRegression(3), X[:50], np.arange(50) % 3, X_val=X[50:],
+                     y_val=[0, 1, 7, 2, 0, 1, 2, 0, 1, 2])
+
+
+def test_a_model_must_be_an_instance_with_at_least_two_classes():
+    with pytest.raises(lrscout.InvalidConfigError, match=r"n_classes must be an integer >= 2, got 0"):
+        SoftmaxRegression(0)
+    with pytest.raises(lrscout.InvalidConfigError, match=r"got the class LogisticRegression itself: pass "
+                                                         r"LogisticRegression\(\)"):
+        NumpyProblem(LogisticRegression, _features(), np.arange(60) % 2)
+
+
+def test_a_constant_target_is_refused_as_nothing_to_learn():
+    with pytest.raises(DataError, match=r"y has the same value \(1\) in every training row; there is nothing to learn"):
+        NumpyProblem(LogisticRegression(), _features(), np.ones(60))
+
+
+def test_three_rows_of_three_classes_are_refused_stating_the_minimum():
+    X = _features(rows=3)
+    with pytest.raises(DataError, match=r"X has 2 training rows; a sweep needs at least 10"):
+        NumpyProblem(SoftmaxRegression(3), X[:2], [0, 1], X_val=X[2:], y_val=[2])
+
+
+def test_a_class_only_in_the_validation_split_is_a_warning_in_the_result():
+    X = _features(rows=80)
+    y_val = np.array([0, 1, 2, 2, 0, 1, 2, 0, 1, 0])
+    result = lrscout.sweep(NumpyProblem(SoftmaxRegression(3), X[:70], np.arange(70) % 2, X_val=X[70:], y_val=y_val,
+                                        class_names=("cat", "dog", "eel")), [0.01, 0.1], steps=20)
+    finding = next(f for f in result.findings if f.kind is lrscout.FindingKind.CLASS_BALANCE)
+    assert finding.severity is lrscout.Severity.WARNING
+    assert "class 'eel' is in the validation split (3 rows) but not in the training split" in finding.summary
+    assert "stratif" in finding.remedy
+    assert lrscout.SweepResult.from_json(result.to_json()).findings == result.findings
+
+
+def test_one_positive_in_two_hundred_rows_is_a_rare_class_warning():
+    y = np.zeros(200)
+    y[17] = 1
+    result = lrscout.sweep(NumpyProblem(LogisticRegression(), _features(rows=200), y), [0.01, 0.1], steps=20)
+    finding = next(f for f in result.findings if f.kind is lrscout.FindingKind.CLASS_BALANCE)
+    assert finding.severity is lrscout.Severity.WARNING
+    assert "class 1 has 1 of the 200 training rows (0.5%), fewer than 10" in finding.summary
+    assert finding.evidence["rarest_rows"] == 1 and finding.evidence["rarest_share"] == pytest.approx(0.005)
+    assert finding.summary in result.summary()
+
+
+def test_a_class_under_one_percent_but_with_enough_rows_is_noted_as_info():
+    y = np.zeros(2000)
+    y[:15] = 1
+    result = lrscout.sweep(NumpyProblem(LogisticRegression(), _features(rows=2000), y), [0.01, 0.1], steps=20)
+    finding = next(f for f in result.findings if f.kind is lrscout.FindingKind.CLASS_BALANCE)
+    assert finding.severity is lrscout.Severity.INFO and "under 1%" in finding.summary
+
+
+def test_balanced_classes_get_no_class_finding():
+    result = lrscout.sweep(NumpyProblem(LogisticRegression(), _features(), np.arange(60) % 2), [0.01, 0.1], steps=20)
+    assert all(f.kind is not lrscout.FindingKind.CLASS_BALANCE for f in result.findings)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lrscout import CallableProblem, LinearRegression, NumpyProblem, Problem, Trace
-from lrscout.core.data_stats import DataStats
+from lrscout.data.stats import DataStats
 from lrscout.executors.journal import data_fingerprint
 from lrscout.problems.protocols import (AcceptsSchedule, Fingerprinted, ReportsDataStats, ReportsRunInfo,
                                         TrainsOneAtATime, data_stats_of)

@@ -320,3 +320,20 @@ def test_a_warm_up_scheduler_at_lr_0_keeps_the_groups_base_rates():
     X, Y = classification(n=64)
     result = lt.sweep(model, optimizer, cross_entropy, (X, Y), batch_size=32, lrs=[0.1], steps=10)
     assert result.config["param_group_lr_ratios"] == [1.0]
+
+
+@pytest.mark.parametrize("empty", ["list", "loader", "generator"])
+def test_an_empty_val_data_is_refused_before_any_candidate_trains(empty):
+    X, Y = classification(n=64)
+    val = {"loader": lambda: loader(X[:0], Y[:0], shuffle=False), "generator": lambda: iter(()),
+           "list": lambda: []}[empty]()
+    calls = []
+
+    def counting_loss(output, target):
+        calls.append(1)
+        return cross_entropy(output, target)
+
+    with pytest.raises(DataError, match="val_data yielded no batches"):
+        lt.sweep(mlp(), torch.optim.SGD, counting_loss, loader(X, Y), val_data=val, lrs=[0.01, 0.1], steps=5,
+                 mode="sequential")
+    assert calls == []                  # refused while the data were read, before even the first forward

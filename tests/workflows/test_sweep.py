@@ -85,3 +85,52 @@ def test_the_result_records_the_lrscout_version_that_ran_the_sweep_and_a_resume_
     assert "lrscout_version" not in json.loads(header)["config"]
     resumed = lrscout.sweep(problem, [0.01, 0.1], steps=20, journal=journal, resume=True)
     assert resumed.config["resumed_candidates"] == 2
+
+
+# --- a non-finite first loss is not the learning rate's doing -------------------------------------
+
+class _BreaksAfter:
+    """A ``train(lr, steps)`` whose data break after ``calls`` calls: every later call starts at NaN,
+    as a function that reloads or reshuffles its data would."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls, self.asked = calls, []
+
+    def __call__(self, lr, steps):
+        self.asked.append(lr)
+        start = 1.0 if len(self.asked) <= self.calls else float("nan")
+        return start * np.exp(-lr * np.arange(steps))
+
+
+def test_a_nan_first_loss_after_a_finite_one_stops_the_sweep_and_blames_the_data_not_the_rate():
+    train = _BreaksAfter(calls=3)
+    with pytest.raises(lrscout.DataError) as caught:
+        lrscout.sweep(lrscout.CallableProblem(train), steps=30)
+    message = str(caught.value)
+    assert "the first loss of lr 0.1 and 1 was nan, before any update, while lr 0.0001 started from 1" in message
+    assert "the data or the loss changed between calls" in message and "seed" in message
+    assert "1e-12" not in message
+    assert train.asked == [1e-4, 1e-3, 1e-2, 0.1, 1.0]        # no round asked for smaller rates
+
+
+def test_a_first_loss_that_is_nan_at_every_rate_is_a_data_error():
+    with pytest.raises(lrscout.DataError, match=r"the first loss, before any update, is nan at every learning rate "
+                                                 r"tried \(0.01 and 0.1\).*the data or the loss function are broken"):
+        lrscout.sweep(lrscout.CallableProblem(lambda lr, steps: [float("nan")] * steps), [0.01, 0.1], steps=10)
+
+
+def test_a_loss_that_turns_nan_after_the_first_step_is_still_the_rates_divergence():
+    def train(lr, steps):
+        losses = np.exp(-np.arange(steps) * 0.01) * (1.0 + (lr > 0.5) * np.arange(steps) ** 3)
+        return np.where(np.arange(steps) >= 5, np.nan, losses) if lr > 0.5 else losses
+
+    result = lrscout.sweep(lrscout.CallableProblem(train), [0.1, 1.0], steps=30)
+    assert result.candidate(1.0).kind is lrscout.VerdictKind.DIVERGED
+
+
+def test_the_journal_keeps_the_candidates_finished_before_the_first_loss_was_found_nan(tmp_path):
+    journal = tmp_path / "sweep.journal.jsonl"
+    with pytest.raises(lrscout.DataError):
+        lrscout.sweep(lrscout.CallableProblem(_BreaksAfter(calls=3)), steps=30, journal=journal)
+    entries = [json.loads(line) for line in journal.read_text().splitlines()[1:]]
+    assert len(entries) == 5

@@ -36,7 +36,7 @@ def as_flag(argument: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ..core.validation import spelled_as
+    from .._validation import spelled_as
     from ..errors import LrscoutError
 
     try:

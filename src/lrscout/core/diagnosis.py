@@ -44,6 +44,11 @@ shares with the curve analysis are passed as ``reading``.
   from ``overfit_warning_gap`` on, else info (the validation re-check already chose around it).
 - **Grid edge.** The chosen rate is the largest (or smallest) tried, or no rate was chosen and
   every candidate was too slow (or too high): the grid did not bracket the good range.
+- **Class balance.** From the data, for classifiers: a class that appears in the validation
+  split but never in the training split (the model cannot learn it, so its validation loss
+  says nothing about the rate), a class with fewer than ``rare_class_rows`` training rows (a
+  warning: too few to learn from or to judge a rate by) or under ``rare_class_share`` of them
+  (info: the loss, and so every curve, is mostly the other classes').
 
 Findings come warnings first; each kind appears at most once.
 """
@@ -57,12 +62,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidConfigError
+from .._validation import InstanceOf, SequenceOf, checked, finite_real, positive_int
+from ..data.stats import DataStats
 from .analysis import SAME_CURVE_TOLERANCE, TINY, same_curve
-from .data_stats import DataStats
 from .selection import BLIND_DECADES
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds, known_fields
 from .types import Candidate, Decision, Finding, FindingKind, Severity, VerdictKind
-from .validation import finite_real, positive_int
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,11 @@ class DiagnosisThresholds:
     - ``overfit_warning_gap``: a validation loss at least this much worse (relative) than the best
       is a warning; a smaller disagreement, which the validation re-check already steers the
       choice around, is noted as info.
+    - ``rare_class_rows``: a class with fewer training rows than this is too rare to learn from
+      or to judge a rate by (10: a mini-batch of 32 then holds one about every few batches at
+      best, and a validation split a row or two).
+    - ``rare_class_share``: a class under this share of the training rows leaves the loss, and
+      every curve, mostly to the other classes (0.01: one row in a hundred).
     """
 
     scaling_condition_gain: float = 30.0
@@ -102,6 +112,8 @@ class DiagnosisThresholds:
     noisy_level: float = 0.5
     min_steps: int = 20
     overfit_warning_gap: float = 0.25
+    rare_class_rows: int = 10
+    rare_class_share: float = 0.01
 
     def __post_init__(self) -> None:
         finite_real("scaling_condition_gain", self.scaling_condition_gain, low=1.0, low_open=True)
@@ -114,6 +126,8 @@ class DiagnosisThresholds:
         finite_real("noisy_level", self.noisy_level, low=0.0, low_open=True)
         positive_int("min_steps", self.min_steps, minimum=4)
         finite_real("overfit_warning_gap", self.overfit_warning_gap, low=0.0)
+        positive_int("rare_class_rows", self.rare_class_rows, minimum=0)
+        finite_real("rare_class_share", self.rare_class_share, low=0.0, high=1.0)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -126,6 +140,8 @@ class DiagnosisThresholds:
 DEFAULT_DIAGNOSIS_THRESHOLDS = DiagnosisThresholds()
 
 
+@checked(candidates=SequenceOf(lambda: (Candidate,), "a sequence of lrscout.Candidate (a result's .candidates)"),
+         decision=InstanceOf(lambda: (Decision,), "a lrscout.Decision (a result's .decision)"))
 def diagnose(
     candidates: Sequence[Candidate],
     decision: Decision,
@@ -157,6 +173,7 @@ def diagnose(
             _overfitting(ordered, decision, thresholds, reading),
             # too-high verdicts on rates that do not move the model say nothing about the grid
             None if misread else _grid_edge(ordered, decision),
+            _class_balance(data_stats, thresholds),
         ]
     findings = [f for f in found if f is not None]
     return tuple(sorted(findings, key=lambda f: f.severity is not Severity.WARNING))
@@ -166,6 +183,15 @@ def diagnose(
 
 def _g(value: float) -> str:
     return f"{value:.3g}"
+
+
+def _times(factor: float) -> str:
+    """``"30x"``, or for a factor past float64's range, say so instead of printing inf."""
+    return f"{_g(factor)}x" if math.isfinite(factor) else "more than 1.8e308 times"
+
+
+def _big(value: float) -> str:
+    return _g(value) if math.isfinite(value) else "beyond 1.8e308"
 
 
 def _finite_prefix(values: np.ndarray) -> np.ndarray:
@@ -215,17 +241,22 @@ def _feature_scaling(candidates: Sequence[Candidate], stats: DataStats | None, t
     zig_evidence = {} if zig is None else {"zigzag_lr": zig[0].lr, "zigzag_cosine": zig[1], "late_fall_z": zig[2]}
     remedy = ("Standardize the features (subtract each one's mean and divide by its standard deviation; "
               "--scale standard, fitted on the training split) and sweep again: scaling changes the good range.")
-    if stats is not None and math.isfinite(stats.condition_gain):
+    if stats is not None and not math.isnan(stats.condition_gain):
         gain = stats.condition_gain
         if gain < t.scaling_condition_gain:
             return None  # the data are well conditioned: a zigzag there is plain overshoot
-        cause = (f"their standard deviations span a factor of {_g(stats.scale_spread)}"
-                 if stats.scale_spread >= math.sqrt(t.scaling_condition_gain)
-                 else f"they are far from centred (a mean up to {_g(stats.max_offset)} standard deviations from 0)")
+        far = math.sqrt(t.scaling_condition_gain)   # a factor that alone squares to the gain threshold
+        if stats.scale_spread >= far:
+            cause = f"their standard deviations span a factor of {_g(stats.scale_spread)}"
+        elif stats.max_offset < far and (stats.largest_sd >= far or stats.smallest_sd <= 1.0 / far):
+            cause = (f"their standard deviations ({_g(stats.smallest_sd)} to {_g(stats.largest_sd)}) are far from 1, "
+                     "the scale of the intercept")
+        else:
+            cause = f"they are far from centred (a mean up to {_g(stats.max_offset)} standard deviations from 0)"
         return Finding(
             FindingKind.FEATURE_SCALING, Severity.WARNING,
             f"badly scaled features: {cause}, so the loss surface is a narrow valley; standardizing them "
-            f"would make it {_g(gain)}x better conditioned (condition number {_g(stats.condition_raw)} -> "
+            f"would make it {_times(gain)} better conditioned (condition number {_big(stats.condition_raw)} -> "
             f"{_g(stats.condition_standardized)}){zig_text}",
             remedy,
             {"condition_gain": gain, "condition_raw": stats.condition_raw,
@@ -491,6 +522,61 @@ def _grid_edge(candidates: Sequence[Candidate], decision: Decision) -> Finding |
         return edge(f"every rate down to {_g(lo)} was too high: the good range lies below the grid",
                     Severity.WARNING, lo / 10**BLIND_DECADES, lo, "downward", "until a rate is stable")
     return None
+
+
+# --- class balance ------------------------------------------------------------------------
+
+def _class_balance(stats: DataStats | None, t: DiagnosisThresholds) -> Finding | None:
+    """Classes the training split lacks, or holds too few of, to learn them or judge a rate by."""
+    if stats is None or stats.class_counts is None:
+        return None
+    train = np.asarray(stats.class_counts, dtype=np.int64)
+    val = np.zeros_like(train) if stats.val_class_counts is None else np.asarray(stats.val_class_counts, np.int64)
+    total = int(train.sum())
+    names = stats.class_names if stats.class_names and len(stats.class_names) == train.size else None
+
+    def label(c: int) -> str:
+        return f"class {names[c]!r}" if names else f"class {c}"
+
+    def listed(classes: np.ndarray) -> str:
+        shown = ", ".join(label(int(c)) for c in classes[:5])
+        return shown + (f" and {classes.size - 5} more" if classes.size > 5 else "")
+
+    unseen = np.flatnonzero((train == 0) & (val > 0))
+    if unseen.size:
+        rows = int(val[unseen].sum())
+        it = "it" if unseen.size == 1 else "them"
+        return Finding(
+            FindingKind.CLASS_BALANCE, Severity.WARNING,
+            f"{listed(unseen)} {'is' if unseen.size == 1 else 'are'} in the validation split ({rows} row"
+            f"{'' if rows == 1 else 's'}) but not in the training split: the model never sees "
+            f"{it}, so the validation loss on {it} says nothing a learning rate can change",
+            "Split so that every class has training rows (a stratified split, e.g. scikit-learn's "
+            "train_test_split(..., stratify=y)), or drop the classes too rare to split.",
+            {"unseen_classes": float(unseen.size), "unseen_val_rows": float(rows), "train_rows": float(total)},
+        )
+    present = np.flatnonzero(train > 0)
+    if present.size == 0 or total == 0:
+        return None
+    share = train / total
+    few = present[train[present] < t.rare_class_rows]
+    rare = few if few.size else present[share[present] < t.rare_class_share]
+    if not rare.size:
+        return None
+    worst = int(rare[np.argmin(train[rare])])
+    it = "it" if rare.size == 1 else "them"
+    counts = "; ".join(f"{label(int(c))} has {int(train[c])} of the {total} training rows ({100 * share[c]:.2g}%)"
+                       for c in rare[:5]) + (f"; and {rare.size - 5} more" if rare.size > 5 else "")
+    why = (f"fewer than {t.rare_class_rows}: too few to learn {it} from or to judge a learning rate by" if few.size
+           else f"under {100 * t.rare_class_share:g}%: the loss, and so every curve, is mostly the other classes'")
+    return Finding(
+        FindingKind.CLASS_BALANCE, Severity.WARNING if few.size else Severity.INFO,
+        f"rare class{'es' if rare.size > 1 else ''}: {counts}, {why}",
+        f"Get more rows of {it}, merge {it} with a related class, or weight the loss by class (class weights or "
+        f"resampling) before trusting the choice for {it}.",
+        {"rare_classes": float(rare.size), "rarest_class": float(worst), "rarest_rows": float(train[worst]),
+         "rarest_share": float(share[worst]), "train_rows": float(total)},
+    )
 
 
 __all__ = ["DEFAULT_DIAGNOSIS_THRESHOLDS", "DiagnosisThresholds", "diagnose",

@@ -6,6 +6,21 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..errors import ResultsFileError
+
+
+def check_writable(path: Path, doing: str) -> None:
+    """Refuse, before anything is written, a path that is a folder or whose folder is missing."""
+    if path.is_dir():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: it is a folder; give a file name in it, e.g. "
+                               f"{str(path / 'sweep.json')!r}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: the folder {str(parent)!r} does not exist; "
+                               "create it first (mkdir -p) or choose another path")
+    if not parent.is_dir():
+        raise ResultsFileError(f"cannot {doing} to {str(path)!r}: {str(parent)!r} is a file, not a folder")
+
 
 def write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""

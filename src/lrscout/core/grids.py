@@ -6,7 +6,7 @@ import math
 from typing import Iterable
 
 from ..errors import InvalidGridError
-from .validation import argument
+from .._validation import argument
 
 # The seeds' x3 increments: 1e-4, 3e-4, 1e-3, 3e-3, ... (not exact powers of 3, which drift).
 _X3_MANTISSAS = (1.0, 3.0)
@@ -34,7 +34,7 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
         (0.01, 0.0177827941004, 0.0316227766017, 0.056234132519, 0.1)
     """
     for name, value in (("start", start), ("stop", stop)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise InvalidGridError(f"log_grid: {name} must be a positive finite number, got {value!r}")
     if stop < start:
         raise InvalidGridError(f"log_grid: stop ({stop:g}) must not be below start ({start:g})")
@@ -66,6 +66,8 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
 def check_grid(lrs: Iterable[float], *, where: str = "learning rates") -> tuple[float, ...]:
     """Validate a hand-written grid and return it sorted; the message names the bad value."""
     try:
+        if isinstance(lrs, (str, bytes)):   # a string iterates over its characters
+            raise TypeError
         values = list(lrs)
     except TypeError as exc:
         raise InvalidGridError(f"{where}: expected a list of numbers, got {lrs!r}") from exc

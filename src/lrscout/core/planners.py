@@ -10,9 +10,10 @@ import math
 from typing import Protocol, Sequence
 
 from .analysis import same_curve
+from ..errors import InvalidConfigError
 from .grids import check_grid
 from .types import Candidate, VerdictKind
-from .validation import finite_real, positive_int
+from .._validation import finite_real, positive_int
 
 
 class Planner(Protocol):
@@ -29,7 +30,7 @@ class FixedGrid:
     """Run exactly the given learning rates, in one batch (``--lrs``)."""
 
     def __init__(self, lrs: Sequence[float]) -> None:
-        self.lrs = check_grid(lrs)
+        self.lrs = check_grid(lrs, where="lrs")
         self._asked = False
 
     def ask(self) -> tuple[float, ...]:
@@ -80,10 +81,16 @@ class AdaptivePlanner:
                  max_candidates: int = 16) -> None:
         self.start = finite_real("start", start, low=0.0, low_open=True)
         self.factor = finite_real("factor", factor, low=1.0, low_open=True)
-        self.refine = finite_real("refine", refine, low=1.0, high=self.factor, low_open=True, high_open=True)
+        self.refine = finite_real("refine", refine, low=1.0, low_open=True)
+        if self.refine >= self.factor:
+            raise InvalidConfigError(f"refine ({self.refine:g}) must be below factor ({self.factor:g}): refining "
+                                     "splits the steps of the x-factor ladder")
         self.decades = positive_int("decades", decades)
-        self.min_lr = finite_real("min_lr", min_lr, low=0.0, low_open=True, high=self.start)
-        self.max_lr = finite_real("max_lr", max_lr, low=self.start)
+        self.min_lr = finite_real("min_lr", min_lr, low=0.0, low_open=True)
+        self.max_lr = finite_real("max_lr", max_lr, low=0.0, low_open=True)
+        if not self.min_lr <= self.start <= self.max_lr:
+            raise InvalidConfigError(f"start ({self.start:g}) must lie between min_lr ({self.min_lr:g}) and max_lr "
+                                     f"({self.max_lr:g})")
         self.max_candidates = positive_int("max_candidates", max_candidates, minimum=2)
         self._candidates: list[Candidate] = []
         self._asked: set[float] = set()

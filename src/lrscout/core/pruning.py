@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import finite_real
+from .._validation import finite_real
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 
 from ..errors import InvalidConfigError
 from .schedules import Schedule, constant, cosine_decay, one_cycle, step_decay, warmup_cosine
-from .validation import finite_real, non_negative_int, positive_int
+from .._validation import finite_real, non_negative_int, positive_int
 
 KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
 DEFAULT_WARMUP_FRACTION = 0.05   # a warm-up this short costs little when nothing asked for one

@@ -28,20 +28,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .._validation import InstanceOf, checked, finite_real, positive_int
 from ..errors import InvalidConfigError
 from .analysis import read_curve
+from .result import SweepResult
 from .recipes import (DEFAULT_WARMUP_FRACTION, KINDS, ONE_CYCLE_DIV, ONE_CYCLE_PCT, STEP_DROPS, build_schedule,
                       default_warmup, one_cycle_rise)
 from .schedules import Schedule
 from .types import Candidate, RangeTest, Verdict, VerdictKind
-from .validation import finite_real, positive_int
-
-if TYPE_CHECKING:
-    from .result import SweepResult
 
 ONE_CYCLE_FRACTION = 1 / 3       # max_lr below the divergence point, where the loss still falls
 RANGE_DIVERGENCE = 4.0           # smoothed loss at 4x its minimum: the range test's divergence point
@@ -139,6 +137,7 @@ def divergence_point(test: RangeTest) -> float | None:
     return float(test.lrs[-1]) if test.stopped_early else None
 
 
+@checked(result=InstanceOf(lambda: (SweepResult,), "a lrscout.SweepResult (what lrscout.sweep returns)"))
 def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "warmup_cosine", *,
                        problem: Any = None, one_cycle_fraction: float = ONE_CYCLE_FRACTION) -> Recommendation:
     """A ``kind`` schedule for a ``total_steps`` run around the sweep's chosen rate, with its reasons.

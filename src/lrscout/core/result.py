@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .._validation import Int, Optional, PathArg, Real, checked
 from .._version import __version__
-from ..errors import ResultsFileError
-from .files import write_atomic
+from ..errors import ResultsFileError, UnknownCandidateError
+from .files import check_writable, write_atomic
 from .thresholds import Thresholds
 from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
 
@@ -58,21 +59,23 @@ class SweepResult:
         """Every learning rate run, ascending."""
         return tuple(c.lr for c in self.candidates)
 
+    @checked(lr=Real(low=0.0, low_open=True))
     def candidate(self, lr: float) -> Candidate:
-        """The candidate run at ``lr`` (relative tolerance 1e-9)."""
+        """The candidate run at ``lr`` (relative tolerance 1e-9); ``UnknownCandidateError`` (a
+        ``KeyError``) names the rates run when there is none."""
         for c in self.candidates:
             if abs(c.lr - lr) <= 1e-9 * max(abs(lr), 1e-300):
                 return c
-        raise KeyError(f"no candidate at lr {lr:g}; the sweep ran {', '.join(f'{x:g}' for x in self.lrs)}")
+        raise UnknownCandidateError(f"no candidate at lr {lr:g}; the sweep ran "
+                                    f"{', '.join(f'{x:g}' for x in self.lrs) or 'no candidates'}")
 
+    @checked(total_steps=Int(2))
     def recommend_schedule(self, total_steps: int, kind: str = "warmup_cosine", **options: Any) -> "Recommendation":
         """A schedule around the chosen rate for a ``total_steps`` run, with its reasons.
 
         See ``lrscout.core.recommendation.recommend_schedule`` (``problem=`` replays the warm-up on it).
         """
-        from .recommendation import recommend_schedule
-
-        return recommend_schedule(self, total_steps, kind, **options)
+        return _service("recommend")(self, total_steps, kind, **options)
 
     def verdicts(self) -> dict[float, VerdictKind]:
         """Each learning rate's verdict kind."""
@@ -85,6 +88,7 @@ class SweepResult:
         return summary_text(self)
 
     # views from the output layer (registered by lrscout/__init__.py; see register_html_views) --
+    @checked(path=Optional(PathArg()))
     def to_html(self, path: str | os.PathLike[str] | None = None, *, title: str | None = None,
                 schedule: Any = None) -> Path | str:
         """The interactive HTML report: written to ``path`` (returned), or returned as a string.
@@ -93,11 +97,11 @@ class SweepResult:
         ``recommend_schedule``, or anything with ``schedule``, ``total_steps`` and ``reasons``.
         The same as ``lrscout.report.to_html(result, path)``.
         """
-        return _html_view("page")(self, path, title=title, schedule=schedule)
+        return _service("page")(self, path, title=title, schedule=schedule)
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the decision, a table of candidates and the curves (a small PNG)."""
-        return _html_view("notebook")(self)
+        return _service("notebook")(self)
 
     # serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -140,20 +144,39 @@ class SweepResult:
     @classmethod
     def from_json(cls, text: str) -> "SweepResult":
         """The result ``to_json`` wrote; text that is not one raises ``ResultsFileError``."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise ResultsFileError(f"text must be the JSON text of a result (a str), got {type(text).__name__}; "
+                                   "to read a file, use SweepResult.load(path)")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ResultsFileError(f"results are not valid JSON: {exc}") from exc
         return cls.from_dict(data)
 
+    @checked(path=PathArg())
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write JSON atomically: a crash leaves the old file or the new one, never half of one."""
-        return write_atomic(Path(path), self.to_json(indent=1))
+        """Write JSON atomically: a crash leaves the old file or the new one, never half of one.
+
+        A path that names a folder, sits in a folder that does not exist, or cannot be written
+        raises ``ResultsFileError`` naming the path and what to do; nothing is left behind.
+        """
+        p = Path(path)
+        check_writable(p, "save results")
+        text = self.to_json(indent=1)
+        try:
+            return write_atomic(p, text)
+        except OSError as exc:
+            raise ResultsFileError(f"cannot save results to {str(p)!r}: {exc.strerror or exc}; "
+                                   "choose a path you can write to") from None
 
     @classmethod
+    @checked(path=PathArg())
     def load(cls, path: str | os.PathLike[str]) -> "SweepResult":
         """Read a file written by ``save`` or ``--json``; a file that is not one raises ``ResultsFileError``."""
         p = Path(path)
+        if p.is_dir():
+            raise ResultsFileError(f"cannot read results from {str(p)!r}: it is a folder; give the path of a "
+                                   "results file (written by --json or result.save)")
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
@@ -172,21 +195,28 @@ class SweepResult:
     __hash__ = None  # type: ignore[assignment]
 
 
-# A value type never imports the output layer: the report package's HTML views reach
-# ``to_html`` and ``_repr_html_`` through this registry, which lrscout/__init__.py fills (with
-# functions that import lrscout.report only when called, so ``import lrscout`` stays light).
-_HTML_VIEWS: dict[str, Callable[..., Any]] = {}
+# This value imports none of the modules that build on it: the output layer's HTML views
+# (``to_html``, ``_repr_html_``) and the schedule recommendation, which reads a SweepResult
+# (``recommend_schedule``), reach it through this registry. lrscout/__init__.py fills it, with
+# views that import lrscout.report only when called, so ``import lrscout`` stays light.
+_SERVICES: dict[str, Callable[..., Any]] = {}
 
 
 def register_html_views(*, page: Callable[..., Path | str], notebook: Callable[["SweepResult"], str]) -> None:
     """Set the functions behind ``SweepResult.to_html`` (``page(result, path, title=, schedule=)``)
     and ``SweepResult._repr_html_`` (``notebook(result)``)."""
-    _HTML_VIEWS.update(page=page, notebook=notebook)
+    _SERVICES.update(page=page, notebook=notebook)
 
 
-def _html_view(name: str) -> Callable[..., Any]:
+def register_recommender(recommend: Callable[..., "Recommendation"]) -> None:
+    """Set the function behind ``SweepResult.recommend_schedule`` (``recommend(result, total_steps,
+    kind, **options)``: ``lrscout.core.recommendation.recommend_schedule``)."""
+    _SERVICES["recommend"] = recommend
+
+
+def _service(name: str) -> Callable[..., Any]:
     try:
-        return _HTML_VIEWS[name]
+        return _SERVICES[name]
     except KeyError:
-        raise RuntimeError("no HTML view is registered; lrscout/__init__.py registers lrscout.report's "
-                           "when lrscout is imported") from None
+        raise RuntimeError(f"no {name!r} service is registered; lrscout/__init__.py registers them when "
+                           "lrscout is imported") from None

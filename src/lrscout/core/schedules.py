@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import InvalidConfigError
-from .validation import finite_real, positive_int
+from .._validation import finite_real, positive_int
 
 __all__ = [
     "Schedule", "Constant", "Linear", "StepDecay", "ExponentialDecay", "CosineDecay",
@@ -498,11 +498,23 @@ def evaluate(schedule: Callable[[int], float], n: int) -> np.ndarray:
     Works for ``one_cycle(...).momentum`` and hand-written schedules too.
     """
     n = _count("evaluate", "n", n, minimum=0)
-    return np.fromiter(map(schedule, range(n)), dtype=np.float64, count=n)
+    schedule = _schedule_arg("evaluate", schedule)
+    try:
+        return np.fromiter(map(schedule, range(n)), dtype=np.float64, count=n)
+    except (MemoryError, OverflowError):   # numpy cannot hold that many values
+        raise InvalidConfigError(f"evaluate: n={n} values do not fit in memory; ask for fewer steps") from None
 
 
 def iterate(schedule: Callable[[int], float], steps: int | None = None) -> Iterator[float]:
     """Yield ``schedule(0), schedule(1), ...`` (``steps`` values, or for ever) for any framework."""
+    schedule = _schedule_arg("iterate", schedule)
     if steps is None:
         return map(schedule, itertools.count())
     return map(schedule, range(_count("iterate", "steps", steps, minimum=0)))
+
+
+def _schedule_arg(fn: str, schedule: object) -> Callable[[int], float]:
+    if isinstance(schedule, type) or not callable(schedule):
+        raise InvalidConfigError(f"{fn}: schedule must be a function step -> lr (e.g. lrscout.schedules."
+                                 f"cosine_decay(0.1, 1000)), got {schedule!r:.80}")
+    return schedule

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from .._validation import InstanceOf, SequenceOf, checked
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, DecisionStatus, VerdictKind
 
@@ -44,6 +45,8 @@ def _near_best(with_val: Sequence[tuple[Candidate, float]],
     return best_c, best_v, tolerance, max((c for c, v in with_val if v <= best_v + tolerance), key=lambda c: c.lr)
 
 
+@checked(candidates=SequenceOf(lambda: (Candidate,), "a sequence of lrscout.Candidate (a result's .candidates)"),
+         thresholds=InstanceOf(lambda: (Thresholds,), "a lrscout.Thresholds"))
 def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     """The largest stable, mostly monotonic learning rate, re-checked on validation loss.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from .validation import finite_real
+from .._validation import finite_real
 
 
 @dataclass(frozen=True)

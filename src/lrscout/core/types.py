@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InvalidConfigError
 from .curves import compact_curve, compacted_size, frozen_curve
-from .validation import non_negative_int, positive_int
+from .._validation import non_negative_int, positive_int
 
 
 class VerdictKind(str, Enum):
@@ -375,6 +375,7 @@ class FindingKind(str, Enum):
     NOISY_BATCHES = "noisy_batches"
     OVERFITTING = "overfitting"
     GRID_EDGE = "grid_edge"
+    CLASS_BALANCE = "class_balance"
 
 
 class Severity(str, Enum):

@@ -1,8 +1,9 @@
-"""Tabular data for the built-in models: CSV reading, checks, task inference, splits, scaling,
-and the seeds' housing example.
+"""Data for the built-in models: CSV reading, the one checker of training arrays
+(``validation``), what data say about conditioning (``stats.DataStats``), task inference,
+splits, scaling, and the seeds' housing example.
 
-Layer 2. It may import ``lrscout.core`` (parameter checks), ``lrscout.errors`` and NumPy; never
-problems, executors, workflows, frameworks or outputs.
+Layer 1, the lowest: it may import ``lrscout.errors``, ``lrscout._validation`` and NumPy; never
+the core (which reads ``DataStats``), problems, executors, workflows, frameworks or outputs.
 """
 
 from .housing import housing

@@ -1,7 +1,7 @@
 """From a table to training arrays: task inference, checks, train/validation split, scaling.
 
 Messages name the arguments of ``prepare`` (``model``, ``scale``, ``val_fraction``,
-``features``) through ``core.validation.argument``, so the command line shows its flags instead.
+``features``) through ``lrscout._validation.argument``, so the command line shows its flags instead.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.validation import argument, finite_real
+from .._validation import argument, finite_real
 from ..errors import DataError, InvalidConfigError
 from .table import MISSING_TOKENS, Table
+from .validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes, check_target
 
 TASKS = ("linear", "logistic", "softmax")
 SCALINGS = ("none", "standard", "minmax")
@@ -133,7 +134,8 @@ def infer_task(table: Table, target: str, model: str | None = None) -> tuple[str
         if numeric is None:
             raise DataError(f"{table.name}: {argument('model')} 'linear' needs a numeric target, but {target!r} "
                             f"holds text (e.g. {next(v for v in raw if _as_float([v]) is None)!r})")
-        return model, np.array(numeric), (), why
+        y = check_target(numeric, name=f"{table.name}: target {target!r}", row_base=1, row_word="data row")
+        return model, y, (), why
     if model == "logistic" and len(distinct) != 2:
         raise DataError(f"{table.name}: {argument('model')} 'logistic' needs exactly two classes, but {target!r} has "
                         f"{len(distinct)}; use {argument('model')} 'softmax' or 'linear'")
@@ -144,6 +146,17 @@ def infer_task(table: Table, target: str, model: str | None = None) -> tuple[str
     index = {v: i for i, v in enumerate(distinct)}
     names = tuple(f"{v:g}" if numeric is not None else str(v) for v in distinct)
     return model, np.array([index[k] for k in keys], dtype=np.float64), names, why
+
+
+def _val_fix(n: int) -> str:
+    """What to do when the validation split is too small: the smallest fraction that works, if any."""
+    low = math.ceil((MIN_VAL_ROWS - 0.5) / n * 100) / 100     # round(n * f) >= MIN_VAL_ROWS
+    larger = ""
+    if low <= 0.9 and n - int(round(n * low)) >= MIN_TRAIN_ROWS:
+        larger = f", {argument('val_fraction')} {low:g} or more"
+    return (f"Use {argument('val_fraction')} 0 to sweep without validation{larger}, or more data (validating needs "
+            f"{MIN_TRAIN_ROWS + MIN_VAL_ROWS} rows or more: {MIN_TRAIN_ROWS} to train on and {MIN_VAL_ROWS} to "
+            "validate).")
 
 
 def prepare(table: Table, target: str, *, model: str | None = None, features: Sequence[str] | None = None,
@@ -162,7 +175,8 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
     if repeated:
         raise InvalidConfigError(f"feature(s) {', '.join(map(repr, repeated))} named more than once; "
                                  "name each column once")
-    X = np.column_stack([np.array(table.numeric(c)) for c in names])
+    X = check_features(np.column_stack([np.array(table.numeric(c)) for c in names]), name=table.name,
+                       column_names=names, row_base=1, row_word="data row")
 
     n = X.shape[0]
     n_val = int(round(n * val_fraction))
@@ -170,7 +184,7 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
         n_val = 1
     if n - n_val < 2:
         raise DataError(f"{table.name}: {n} rows leave {n - n_val} for training after the validation split "
-                        f"({argument('val_fraction')}={val_fraction:g}); use more data or a smaller fraction")
+                        f"({argument('val_fraction')} {val_fraction:g}); use more data or a smaller fraction")
     order = np.random.default_rng(seed).permutation(n)
     tr, va = order[n_val:], order[:n_val]
     X_tr, y_tr = X[tr], y[tr]
@@ -182,6 +196,11 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
     if np.ptp(y_tr) == 0:
         raise DataError(f"{table.name}: the target {target!r} is constant on the training split; "
                         "there is nothing to learn")
+    # after the checks of what the rows hold: a few rows with a constant column are refused for that
+    where = f"{table.name} ({n} rows, {argument('val_fraction')} {val_fraction:g})"
+    check_split_sizes(n - n_val, n_val, train_name=where, val_name=where,
+                      train_fix=(f"Use a smaller {argument('val_fraction')} (0 trains on every row), or more data."
+                                 if n >= MIN_TRAIN_ROWS else "Use more data."), val_fix=_val_fix(n))
     scaler = Scaler.fit(scale, X_tr)
     return Dataset(
         X_train=scaler.transform(X_tr), y_train=y_tr,

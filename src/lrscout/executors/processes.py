@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import finite_real, non_negative_int, positive_int
+from .._validation import finite_real, non_negative_int, positive_int
 from ..errors import InvalidConfigError
 from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, pickled_problem, restored_environment

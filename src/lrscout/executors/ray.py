@@ -41,7 +41,7 @@ from typing import Any, Iterator, Sequence
 
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import finite_real, non_negative_int, positive_int
+from .._validation import finite_real, non_negative_int, positive_int
 from ..errors import BackendUnavailableError, InvalidConfigError
 from ..problems.protocols import Problem
 from .base import OnTrace, failed_trace, restored_environment

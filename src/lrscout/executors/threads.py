@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Mapping
 
-from ..core.validation import positive_int
+from .._validation import positive_int
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")

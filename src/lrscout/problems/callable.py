@@ -22,9 +22,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .._validation import Function, InstanceOf, Optional, checked, positive_int
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import positive_int
 from ..errors import InvalidConfigError
 
 
@@ -37,9 +37,9 @@ class CallableProblem:
     ``name`` is the model's name in the results (default: the function's name).
     """
 
+    @checked(train_fn=Function("a function train_fn(lr, steps) returning per-step losses"),
+             name=Optional(InstanceOf(lambda: (str,), "a str")))
     def __init__(self, train_fn: Callable[..., Any], *, name: str | None = None) -> None:
-        if not callable(train_fn):
-            raise InvalidConfigError(f"train_fn must be callable as train_fn(lr, steps), got {train_fn!r}")
         self.train_fn = train_fn
         self.name = name or getattr(train_fn, "__name__", type(train_fn).__name__)
         params: Mapping[str, inspect.Parameter]

@@ -18,7 +18,7 @@ signatures look like:
   executors the problem trains in other processes, so only decisions made in this one (before
   training, or in ``run_info`` itself) can appear there;
 - ``ReportsDataStats``: ``data_stats()``, the training features' conditioning and batch size
-  (``lrscout.core.data_stats.DataStats``), which the diagnosis reads;
+  (``lrscout.data.stats.DataStats``), which the diagnosis reads;
 - ``AcceptsSchedule``: ``train_with_schedule(lrs, steps, schedule)``, training with every rate
   multiplied by ``schedule(step)``, so a recommended warm-up can be replayed on the sweep's
   window;
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
-from ..core.data_stats import DataStats
+from ..data.stats import DataStats
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
 

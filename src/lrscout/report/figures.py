@@ -20,7 +20,7 @@ import numpy as np
 from ..core.analysis import smooth
 from ..core.result import SweepResult
 from ..core.types import RangeTest, VerdictKind
-from ..core.validation import positive_int
+from .._validation import positive_int
 from ..errors import InvalidConfigError
 
 # One colour per verdict, shared by every renderer (colour-blind friendly, Okabe-Ito based).

@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from .._validation import Flag, InstanceOf, Int, Optional, checked
 from ..core.planners import Planner
 from ..core.result import SweepResult
 from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -20,6 +21,12 @@ from .range_test import RangeOptions, run_range_test
 from .state import preserved
 
 
+# what the core sweep and the workbench do not check themselves (they check the rest, by name)
+_CHECKED = {"seed": Int(0), "compile": Flag(), "cuda_graphs": Flag(),
+            "optimizer_kwargs": Optional(InstanceOf(lambda: (Mapping,), "a mapping of keyword arguments"))}
+
+
+@checked(**_CHECKED, range_test=InstanceOf(lambda: (bool, Mapping), "True, False or a dict of range test options"))
 def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
           lrs: Sequence[float] | None = None, steps: int = 100, val_data: Any = None,
           range_test: bool | Mapping[str, Any] = False,
@@ -70,7 +77,10 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     if unknown:
         raise InvalidConfigError(f"range_test options {unknown} are unknown; use min_lr, max_lr, steps, spacing, "
                                  "stop_factor")
-    test_config = RangeOptions(**test_options)          # checked now, not after the sweep
+    try:
+        test_config = RangeOptions(**test_options)      # checked now, not after the sweep
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(f"range_test: {exc}") from None
 
     setup = SetupOptions(val_data=val_data, batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs,
                          batch_size=batch_size, seed=seed, device=device, dtype=dtype, amp=amp,

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator
 
 import torch
 
-from ..core.validation import positive_int
+from .._validation import positive_int
 from ..errors import DataError
 
 
@@ -123,6 +123,9 @@ class BatchSource:
         own = getattr(self._data, "generator", None)
         self._generator = own if isinstance(own, torch.Generator) else None
         self._generator_state = None if self._generator is None else self._generator.get_state()
+        if evaluation:
+            # an empty validation set would fail every candidate after its training: refuse it now
+            self.one_pass(1)
 
     @property
     def batch_size(self) -> int | str:

@@ -70,6 +70,10 @@ class OptimizerSpec:
         if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
             if "lr" in kwargs:
                 raise InvalidConfigError("optimizer_kwargs must not hold 'lr': the sweep sets it")
+            unknown = sorted(set(kwargs) - set(_accepted_kwargs(optimizer, kwargs)))
+            if unknown:
+                raise InvalidConfigError(f"optimizer_kwargs: {optimizer.__name__} takes no argument(s) "
+                                         f"{', '.join(map(repr, unknown))}; check the names against its signature")
             # an optimizer class takes the rate as ``lr`` (the base class's __init__ does not)
             opt_cls: Callable[..., torch.optim.Optimizer] = optimizer
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, ContextManager, Mapping
 
 import torch
 
-from ..core.validation import positive_int
+from .._validation import positive_int
 from ..errors import InvalidConfigError
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, torch.bfloat16: torch.bfloat16,

@@ -24,7 +24,7 @@ import torch
 from ..core.grids import check_grid
 from ..core.pruning import DivergencePruner
 from ..core.types import Trace
-from ..core.validation import positive_int
+from .._validation import positive_int
 from ..errors import InvalidConfigError
 from .mode import Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
 from .options import SetupOptions

@@ -16,8 +16,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
+from .._validation import InstanceOf, Int, Optional, checked, finite_real, positive_int
 from ..core.types import RangeTest
-from ..core.validation import finite_real, positive_int
 from ..errors import InvalidConfigError
 from .distributed import on_rank_zero
 from .options import SetupOptions
@@ -79,6 +79,7 @@ def run_range_test(bench: Workbench, options: RangeOptions = RangeOptions()) -> 
                      reasons=reasons, stopped_early=stopped)
 
 
+@checked(seed=Int(0), optimizer_kwargs=Optional(InstanceOf(lambda: (Mapping,), "a mapping of keyword arguments")))
 def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
                min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100, spacing: str = "exp",
                stop_factor: float = 4.0, batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,

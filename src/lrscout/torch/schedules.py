@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..core.schedules import _schedule_arg
 from ..errors import InvalidConfigError
 
 
@@ -35,8 +36,9 @@ def to_torch(schedule: Callable[[int], float], optimizer: Any) -> Any:
     checkpoint loads with ``torch.load(weights_only=True)``; rebuild the scheduler with
     ``to_torch`` and ``load_state_dict`` to resume.
     """
+    schedule = _schedule_arg("to_torch", schedule)
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
+        raise InvalidConfigError(
             f"to_torch: optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     reference = max(float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups)
     if not reference > 0:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from ..core.validation import positive_int
+from .._validation import positive_int
 from ..errors import DataError, InvalidConfigError, LrscoutError
 from .data import BatchSource, batch_size_of
 from .objective import Objective
@@ -35,7 +35,13 @@ def resolve_model(model: Any) -> torch.nn.Module:
         if not callable(model):
             raise InvalidConfigError(f"model must be a torch.nn.Module or a factory returning one, "
                                      f"got {type(model).__name__}")
-        built = model()
+        try:
+            built = model()
+        except Exception as exc:   # a module class that needs arguments, or a factory that fails
+            hint = (f"; pass an instance, {model.__name__}(...), or a function that builds one"
+                    if isinstance(model, type) else "")
+            raise InvalidConfigError(f"model: calling the model factory {getattr(model, '__name__', model)!r} with "
+                                     f"no arguments raised {type(exc).__name__}: {exc}{hint}") from exc
         if not isinstance(built, torch.nn.Module):
             raise InvalidConfigError(f"the model factory returned {type(built).__name__}, not a torch.nn.Module")
         model = built

@@ -6,22 +6,24 @@ and Ctrl-C returns the candidates finished so far instead of discarding them."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
+from .._validation import Flag, Function, InstanceOf, Int, Optional, PathArg, checked
 from .._version import __version__
 from ..core.analysis import read_curves
-from ..core.data_stats import DataStats
 from ..core.diagnosis import diagnose
+from ..core.grids import check_grid
 from ..core.planners import AdaptivePlanner, FixedGrid, Planner
 from ..core.pruning import DivergencePruner
 from ..core.result import SweepResult
 from ..core.selection import choose
 from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from ..core.types import Candidate, Trace
-from ..core.validation import positive_int
-from ..errors import InvalidConfigError
+from ..data.stats import DataStats
+from ..errors import DataError, InvalidConfigError
 from ..executors import runner_for
 from ..executors.base import Runner, opened, run_batch
 from ..executors.journal import Journal, data_fingerprint
@@ -48,6 +50,10 @@ class SweepInterrupted(KeyboardInterrupt):
         self.result = result
 
 
+@checked(steps=Int(1), thresholds=InstanceOf(lambda: (Thresholds,), "a lrscout.Thresholds"), prune=Flag(),
+         on_batch=Optional(Function("a function taking a lrscout.BatchDone")),
+         config=Optional(InstanceOf(lambda: (Mapping,), "a mapping of plain JSON values")),
+         workers=Optional(Int(1)), journal=Optional(PathArg()), resume=Flag(), max_points=Optional(Int(3)))
 def sweep(
     problem: Problem,
     lrs: Sequence[float] | None = None,
@@ -82,6 +88,10 @@ def sweep(
     first, so they are the same with or without it; the journal keeps every step, so a
     resumed sweep reads them again at full resolution.
 
+    Every candidate's first loss is taken at the shared starting point, before any update: one
+    that is NaN or inf cannot be the learning rate's doing, so the sweep stops with a
+    ``DataError`` saying so instead of blaming the rate (see ``_check_shared_start``).
+
     Examples:
         Gradient descent ``w <- w - lr * grad f(w)`` on the quadratic
         ``f(w) = (w1**2 + 10 * w2**2) / 2`` is stable for ``lr < 2 / L = 0.2``, where
@@ -115,19 +125,22 @@ def sweep(
         >>> result.decision.reasons[1]
         'the next larger, 0.22, is diverged: the loss exploded to 11.7x its start'
     """
-    if not hasattr(problem, "train"):
-        raise InvalidConfigError(f"problem must have a train(lrs, steps) method, got {type(problem).__name__}; "
-                                 "wrap a function with lrscout.CallableProblem")
+    if isinstance(problem, type) or not callable(getattr(problem, "train", None)) \
+            or not callable(getattr(problem, "describe", None)):
+        given = f"the class {problem.__name__} itself" if isinstance(problem, type) else f"{problem!r:.80}"
+        raise InvalidConfigError(f"problem must be a problem instance with train(lrs, steps) and describe() methods "
+                                 f"(e.g. lrscout.NumpyProblem(...)), got {given}; wrap a training function with "
+                                 "lrscout.CallableProblem")
     if lrs is not None and planner is not None:
         raise InvalidConfigError("give lrs or planner, not both")
-    if not isinstance(thresholds, Thresholds):
-        raise InvalidConfigError(f"thresholds must be a lrscout.Thresholds, got {type(thresholds).__name__}")
+    if planner is not None and (isinstance(planner, type) or not callable(getattr(planner, "ask", None))
+                                or not callable(getattr(planner, "tell", None))):
+        raise InvalidConfigError(f"planner must be a planner instance with ask() and tell(candidates) methods (e.g. "
+                                 f"lrscout.AdaptivePlanner()), got {planner!r:.80}")
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
-    steps = positive_int("steps", steps)
-    if max_points is not None:
-        max_points = positive_int("max_points", max_points, minimum=3)
-    plan: Planner = planner if planner is not None else (FixedGrid(lrs) if lrs is not None else AdaptivePlanner())
+    plan: Planner = planner if planner is not None else (
+        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else AdaptivePlanner())
     run = runner_for(executor if executor is not None else "inline", workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
@@ -163,6 +176,7 @@ def sweep(
                 rounds.append(batch)
                 traces.extend(_train(active, problem, batch, steps, pruner, earlier, finished))
                 in_flight.clear()
+                _check_shared_start(traces)
                 candidates = _read(traces, thresholds)
                 plan.tell(candidates)
                 if on_batch is not None:
@@ -208,6 +222,50 @@ def _train(runner: Runner, problem: Problem, batch: tuple[float, ...], steps: in
         raise InvalidConfigError(f"the runner returned no trace for learning rate(s) "
                                  f"{', '.join(f'{lr:g}' for lr in missing)}")
     return [by_lr[lr] for lr in batch]
+
+
+# First losses closer than this (relative) are the same starting point: a trace keeps float32
+# curves, and another engine or device can round the first step differently.
+_SAME_START = 1e-4
+
+
+def _check_shared_start(traces: Sequence[Trace]) -> None:
+    """Stop when a first loss is NaN or inf: it was taken before any update, so no rate caused it.
+
+    Every candidate starts from the same weights on the same first batch (the ``Problem``
+    contract), so its first loss is the same whatever its rate. A non-finite one where other
+    candidates started finite means the data or the loss changed between calls (typically a
+    ``train`` function that is not deterministic); one that is non-finite for every rate means
+    the data or the loss are broken. Either way, extending the grid downward would only repeat it.
+    """
+    firsts = [(t.lr, float(t.train_loss[0])) for t in traces if t.error is None and t.train_loss.size]
+    bad = [(lr, v) for lr, v in firsts if not math.isfinite(v)]
+    if not bad:
+        return
+    good = [(lr, v) for lr, v in firsts if math.isfinite(v)]
+    rates = _listed([lr for lr, _ in bad])
+    values = " or ".join(sorted({str(v) for _, v in bad}))
+    report = "report each step's loss before that step's update"
+    if not good:
+        raise DataError(f"the first loss, before any update, is {values} at every learning rate tried ({rates}): no "
+                        "learning rate can cause that, so the data or the loss function are broken. Check the data "
+                        f"for NaN/inf and the loss for log(0) or division by zero, and {report}.")
+    finite = [v for _, v in good]
+    spread = max(finite) - min(finite) > _SAME_START * max(abs(v) for v in finite)
+    raise DataError(
+        f"the first loss of lr {rates} was {values}, before any update, while lr {good[0][0]:g} started from "
+        f"{good[0][1]:.6g}" + (f" (and the finite first losses differ, from {min(finite):.6g} to {max(finite):.6g})"
+                               if spread else "")
+        + ". Every candidate starts from the same weights on the same first batch, so no learning rate can cause "
+        "that: the data or the loss changed between calls. Make train(lr, steps) start from the same state on every "
+        f"call (seed the model's initialisation and the data order), {report}, and check the data for NaN/inf.")
+
+
+def _listed(lrs: Sequence[float]) -> str:
+    shown = [f"{lr:g}" for lr in lrs[:4]]
+    if len(lrs) > 4:
+        return ", ".join(shown) + f" and {len(lrs) - 4} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _run_info(problem: Problem) -> dict[str, Any]:

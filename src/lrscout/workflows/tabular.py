@@ -21,7 +21,7 @@ def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: fl
     by_task: dict[str, Model] = {"linear": LinearRegression(), "logistic": LogisticRegression()}
     model = by_task.get(dataset.task) or SoftmaxRegression(n_classes=len(dataset.classes))
     return NumpyProblem(model, dataset.X_train, dataset.y_train, X_val=dataset.X_val, y_val=dataset.y_val,
-                        batch_size=batch_size, momentum=momentum, seed=seed)
+                        batch_size=batch_size, momentum=momentum, seed=seed, class_names=dataset.classes or None)
 
 
 def sweep_table(data: Table | str, target: str, *, model: str | None = None,

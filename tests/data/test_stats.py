@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lrscout.core.data_stats import DataStats
+from lrscout.data.stats import DataStats
 from lrscout.core.diagnosis import DiagnosisThresholds
 from lrscout.errors import DataError
 
