@@ -292,3 +292,81 @@ def test_tied_progress_names_the_same_rate_in_any_order():
     forward = read_curves(traces)
     backward = read_curves(traces[::-1])[::-1]
     assert [v.reason for v in forward] == [v.reason for v in backward]
+
+
+# --- knife edges: a measurement on its threshold keeps its verdict and says so --------------------
+
+EDGE_CURVES = {
+    "too_slow_decrease": (1.0 - 0.0003 * t, None, "relative_decrease"),                 # falls 3%
+    "mostly_monotonic": (1.0 - 0.004 * t + 0.08 * np.sin(t / 6), None, "monotonicity"),   # 80% downward
+    "sawtooth_autocorr": (1.0 + 0.3 * (-1.0) ** t - 0.002 * t, None, "residual_autocorr"),
+    "zigzag_cosine": (np.exp(-t / 30), np.full(99, -0.6), "update_cosine"),
+    "rebound": (np.concatenate([np.exp(-np.arange(50) / 10), np.linspace(0.01, 0.6, 50)]), None, "rebound"),
+}
+
+
+@pytest.mark.parametrize("threshold", sorted(EDGE_CURVES))
+def test_a_measurement_on_its_threshold_keeps_its_verdict_and_the_reason_says_it_is_on_a_knife_edge(threshold):
+    curve, cosine, measure = EDGE_CURVES[threshold]
+    measured = getattr(read_curve(curve, update_cosine=cosine).evidence, measure)
+    # the threshold a relative 1e-9 either side of the measurement: what another CPU's last digits could do
+    below, at, above = (read_curve(curve, Thresholds(**{threshold: measured * (1 + f)}), update_cosine=cosine)
+                        for f in (-1e-9, 0.0, 1e-9))
+    assert below.kind is not above.kind                     # a real knife edge: a last digit decides it
+    for v in (below, at, above):
+        assert v.knife_edge == (threshold,)
+        assert "knife edge: " in v.reason and f"against {threshold} {measured:.7g}" in v.reason
+    clear = read_curve(curve, Thresholds(**{threshold: measured * 0.9}), update_cosine=cosine)
+    assert clear.knife_edge == () and "knife edge" not in clear.reason
+    assert read_curve(curve, Thresholds(**{threshold: measured}, knife_edge=0.0), update_cosine=cosine).knife_edge == ()
+
+
+def test_a_knife_edge_that_another_test_overrules_is_not_reported():
+    # a saw-tooth's autocorrelation on its threshold, but one smaller than the fall per step: the steps
+    # never flip direction (and the wiggle is too small to count), so it is no saw-tooth either way
+    curve = (1.0 + 0.001 * (-1.0) ** t) * np.exp(-t / 50)
+    v = read_curve(curve, Thresholds(sawtooth_autocorr=read_curve(curve).evidence.residual_autocorr))
+    assert v.evidence.alternation == 0.0 and v.evidence.wiggle < Thresholds().sawtooth_amplitude / 5
+    assert v.kind is K.GOOD and v.knife_edge == ()
+
+
+def test_a_candidate_on_the_edge_of_too_slow_next_to_the_best_says_so():
+    fast, slow = Trace(0.1, np.exp(-t / 10)), Trace(0.01, np.exp(-t / 50))
+    share = read_curve(slow.train_loss).evidence.progress / read_curve(fast.train_loss).evidence.progress
+    for f in (-1e-9, 1e-9):
+        verdicts = read_curves([slow, fast], Thresholds(slow_fraction=share * (1 + f)))
+        assert verdicts[0].knife_edge == ("slow_fraction",) and verdicts[1].knife_edge == ()
+        assert verdicts[0].kind is (K.GOOD if f < 0 else K.TOO_SLOW)
+        assert "share of lr 0.1's progress" in verdicts[0].reason
+
+
+def test_a_knife_edge_survives_the_json_round_trip():
+    from lrscout import Verdict
+
+    v = read_curve(1.0 - 0.0003 * t, Thresholds(too_slow_decrease=0.02835))
+    assert v.knife_edge == ("too_slow_decrease",)
+    assert Verdict.from_dict(v.to_dict()) == v
+    older = {key: value for key, value in v.to_dict().items() if key != "knife_edge"}   # saved before the flag
+    assert Verdict.from_dict(older).knife_edge == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, st.integers(0, 150), elements=st.floats(-1e6, 1e6)),
+       st.one_of(st.none(), st.floats(-1, 1)))
+def test_the_knife_edge_margin_adds_a_note_and_never_changes_a_verdict(curve, cosine):
+    cos = None if cosine is None or curve.size < 2 else np.full(curve.size - 1, cosine)
+    plain = read_curve(curve, Thresholds(knife_edge=0.0), update_cosine=cos)
+    wide = read_curve(curve, Thresholds(knife_edge=0.5), update_cosine=cos)   # flags far more than a last digit
+    assert wide.kind is plain.kind and wide.reason.startswith(plain.reason) and plain.knife_edge == ()
+    assert bool(wide.knife_edge) == (wide.reason != plain.reason)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(3.0, 3000.0), min_size=1, max_size=5), st.floats(0.0, 0.5))
+def test_the_knife_edge_margin_never_changes_a_sweeps_verdicts(time_constants, wobble):
+    traces = [Trace(10.0 ** (k - 3), np.exp(-t / tau) * (1 + wobble * np.sin(t * (k + 1))))
+              for k, tau in enumerate(time_constants)]
+    plain = read_curves(traces, Thresholds(knife_edge=0.0))
+    wide = read_curves(traces, Thresholds(knife_edge=0.5))
+    assert [v.kind for v in wide] == [v.kind for v in plain]
+    assert all(w.reason.startswith(p.reason) for w, p in zip(wide, plain))

@@ -17,9 +17,9 @@ from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyPro
 from lrscout.cli.demo_cmd import demo_results
 from lrscout.data import Scaler, housing, prepare
 from lrscout.core.diagnosis import DiagnosisThresholds, diagnose, suggested_grid
-from lrscout.problems.protocols import data_stats_of
 from lrscout.errors import InvalidConfigError
-from lrscout.workflows.lab import deep_net_problem, few_rows_problem
+from lrscout.problems.protocols import data_stats_of
+from lrscout.workflows.lab import DEEP_GRID, deep_net_problem, few_rows_problem
 from lrscout.workflows.tabular import problem_for
 
 K = FindingKind
@@ -111,24 +111,35 @@ def test_without_data_statistics_the_zigzag_of_a_narrow_valley_is_still_noticed(
 
 # --- exploding gradients -------------------------------------------------------------------
 
+# The deep net is chaotic at high rates: whether lr 0.1 meets the cliff within the window, and what
+# its curve then reads, hangs on the last digit of the arithmetic (SkylakeX's BLAS kernels read it
+# oscillating, Haswell's unstable, Sandybridge's with NumPy's pre-AVX2 loops good, and then no finding
+# fires; a rate 1e-12 larger or smaller reads good in 6 of 21 tries). At 0.2 (in the lab's DEEP_GRID)
+# its gradients meet the cliff at step 16, before a last digit has grown into anything:
+# these tests assert only what holds on every CPU.
+
+
 def test_a_deep_unnormalised_net_has_exploding_gradients_and_clipping_at_the_suggested_norm_tames_them():
-    before, found = diagnosed(deep_net_problem(depth=12), log_grid(1e-3, 1, 10))
+    before, found = diagnosed(deep_net_problem(depth=12), DEEP_GRID)
     finding = found[K.EXPLODING_GRADIENTS]
-    assert finding.evidence["spike_ratio"] >= 10
+    assert finding.evidence["spike_ratio"] >= DiagnosisThresholds().spike_factor
     assert finding.evidence["loss_ratio"] < 1                 # the loss was still falling: a cliff
+    assert before.candidate(0.2).kind.is_too_high
+    hit = finding.evidence["lr"]
     clip = finding.evidence["clip_norm"]
     assert f"{clip:.3g}" in finding.remedy
 
-    after, found_after = diagnosed(deep_net_problem(depth=12, clip_norm=clip), log_grid(1e-3, 1, 10))
+    after, found_after = diagnosed(deep_net_problem(depth=12, clip_norm=clip), DEEP_GRID)
     assert K.EXPLODING_GRADIENTS not in found_after
-    # the rate the cliff threw out now trains; which rate validation then prefers is chaotic here:
-    # lr 0.1's validation loss lies anywhere from 0.25 to 0.74 for clips from 8.0 to 8.5, and the
-    # choice flips when the clip changes by 1e-11
-    assert before.candidate(0.1).kind is VerdictKind.UNSTABLE and after.candidate(0.1).kind is VerdictKind.GOOD
+    assert all(np.all(c.trace.grad_norm <= clip * (1 + 1e-6)) for c in after.candidates)   # float32 curves
+    # the rates below the cliff train, and the rate that met it gets further than it did: which of
+    # 0.1 and 0.2 then reads good and validates best is chaotic (0.2 reads good in 17 of 21 nudged tries)
+    assert after.candidate(0.01).kind is VerdictKind.GOOD and after.candidate(0.1).kind is VerdictKind.GOOD
+    assert after.candidate(hit).verdict.evidence.progress > before.candidate(hit).verdict.evidence.progress
 
 
 def test_a_shallow_net_of_the_same_width_does_not_explode():
-    _, found = diagnosed(deep_net_problem(depth=2), log_grid(1e-3, 1, 10))
+    _, found = diagnosed(deep_net_problem(depth=2), DEEP_GRID)
     assert K.EXPLODING_GRADIENTS not in found
 
 

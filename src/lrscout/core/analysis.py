@@ -33,6 +33,12 @@ How a curve is read (``read_curve``), in order; the first rule that fires decide
 Noise is never read as oscillation by amplitude alone: a noisy but clearly falling curve has
 a falling trend and a white residual, so it passes rules 3 and 5.
 
+**Knife edges.** Every threshold test that decides a reading also asks whether its measured
+quantity lies within ``knife_edge`` (relative) of the threshold, and whether the outcome then
+hangs on it (a false term of an "and" that a clearly false one overrules does not). The verdict
+is kept, and its ``knife_edge`` names those thresholds and its reason gives the numbers: a
+last-digit difference in the curve, as another CPU's BLAS kernels give, could read it otherwise.
+
 ``read_curves`` reads a sweep: each curve alone, then one comparison across candidates that a
 single curve cannot make. A stable curve that made less than ``slow_fraction`` of the progress
 (log-decrease) of the best stable candidate in the same window is ``too_slow``: x10 below a
@@ -43,6 +49,7 @@ moves" next to it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -51,6 +58,63 @@ from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Evidence, Trace, Verdict, VerdictKind
 
 TINY = 1e-300   # below any loss or norm worth reading: the floor of a denominator
+_MOSTLY_RISING = 0.3      # a trend this little downward (or less) is rising
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """A measured quantity that lay within the knife-edge margin of the threshold it was tested against."""
+
+    threshold: str          # the ``Thresholds`` field (or rule) the quantity was compared with
+    measure: str            # what was measured, in words
+    value: float
+    limit: float
+
+
+@dataclass(frozen=True)
+class _Test:
+    """A threshold test's outcome, and the knife edges that could flip it.
+
+    Combined with ``&`` and ``|`` as three-valued logic: a term that is settled (no edge) and
+    decides the combination on its own (a false term of an "and", a true one of an "or")
+    leaves the others' edges out, since no last digit of theirs can change the outcome.
+    """
+
+    holds: bool
+    edges: tuple[_Edge, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    def __invert__(self) -> "_Test":
+        return _Test(not self.holds, self.edges)
+
+    def __and__(self, other: "_Test") -> "_Test":
+        for test in (self, other):
+            if not test.holds and not test.edges:
+                return test
+        return _Test(self.holds and other.holds, self.edges + other.edges)
+
+    def __or__(self, other: "_Test") -> "_Test":
+        for test in (self, other):
+            if test.holds and not test.edges:
+                return test
+        return _Test(self.holds or other.holds, self.edges + other.edges)
+
+
+def _test(holds: bool, threshold: str, measure: str, value: float, limit: float, margin: float) -> _Test:
+    """The outcome ``holds`` of comparing ``value`` with ``limit``, with an edge when they lie within ``margin``.
+
+    ``holds`` is the rule's own comparison, computed by the caller exactly as before: the margin
+    only adds the note, it never changes an outcome.
+    """
+    value, limit = float(value), float(limit)
+    near = (margin > 0 and math.isfinite(value) and math.isfinite(limit)
+            and abs(value - limit) <= margin * max(abs(value), abs(limit)))
+    return _Test(bool(holds), (_Edge(threshold, measure, value, limit),) if near else ())
+
+
+_SETTLED = _Test(True)
 
 
 def smoothing_window(n: int) -> int:
@@ -192,17 +256,19 @@ def _noise(residual: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(residual - np.median(residual))))
 
 
-def _monotonicity(blocks: np.ndarray, tolerance: float) -> float:
-    """Downward share of the coarse trend's movement, ignoring moves within ``tolerance``.
+def _movement(blocks: np.ndarray, tolerance: float) -> tuple[float, float]:
+    """The coarse trend's downward and upward movement, ignoring moves within ``tolerance``.
 
-    1 = only falls (or no move beyond noise), 0.5 = rises as much as it falls, 0 = only rises.
+    The monotonicity is the downward share, down / (down + up): 1 = only falls (or no move
+    beyond noise, see ``_moved``), 0.5 = rises as much as it falls, 0 = only rises.
     """
     d = np.diff(blocks)
-    down = float(np.clip(-d - tolerance, 0, None).sum())
-    up = float(np.clip(d - tolerance, 0, None).sum())
-    total = down + up
+    return float(np.clip(-d - tolerance, 0, None).sum()), float(np.clip(d - tolerance, 0, None).sum())
+
+
+def _moved(down: float, up: float, tolerance: float) -> bool:
     # a few slivers just past the tolerance are still noise: the excess must itself be significant
-    return 1.0 if total <= max(tolerance, TINY) else down / total
+    return down + up > max(tolerance, TINY)
 
 
 def progress(start: float, end: float) -> float:
@@ -213,9 +279,18 @@ def progress(start: float, end: float) -> float:
     return (start - end) / scale
 
 
+@dataclass(frozen=True)
+class _NoiseTests:
+    """What a curve's noise decides: whether its decrease and its trend's moves stand out from it."""
+
+    significant: _Test      # the decrease stands out from the noise
+    moved: _Test            # the coarse trend moved beyond the noise at all (else it reads as monotonic)
+    down_share: float       # the downward share of those moves (the monotonicity, when it moved)
+
+
 def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
-              significance: float) -> tuple[Evidence, bool]:
-    """Measure a curve; also say whether its decrease stands out from its own noise."""
+              significance: float, margin: float = 0.0) -> tuple[Evidence, _NoiseTests]:
+    """Measure a curve; also test whether its decrease and its moves stand out from its own noise."""
     finite_mask = np.isfinite(losses)
     first_bad = None if finite_mask.all() else int(np.argmin(finite_mask))
     x = losses[:first_bad] if first_bad is not None else losses
@@ -227,8 +302,9 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
             cosine = float(np.median(finite_cos))
     if n == 0:
         nan = math.nan
-        return Evidence(0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                        first_nonfinite=first_bad, update_cosine=cosine), False
+        return (Evidence(0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+                         first_nonfinite=first_bad, update_cosine=cosine),
+                _NoiseTests(_Test(False), _Test(False), 1.0))
     level, logged = _log_level(x)
     unlog = np.exp if logged else (lambda v: v)
     residual = level - trend(level)
@@ -253,8 +329,16 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
     else:
         noise_rel = noise
     # the decrease is real when the start (one sample) or the first block stands clear of the end
-    first_to_last = blocks[0] - blocks[-1] > block_tol
-    start_to_end = level[0] - np.mean(level[-tail:]) > significance * noise * math.sqrt(1.0 + 1.0 / tail)
+    block_fall = float(blocks[0] - blocks[-1])
+    start_fall = float(level[0] - np.mean(level[-tail:]))
+    start_tol = significance * noise * math.sqrt(1.0 + 1.0 / tail)
+    significant = (_test(block_fall > block_tol, "significance", "fall from the first block to the last",
+                         block_fall, block_tol, margin)
+                   | _test(start_fall > start_tol, "significance", "fall from the start to the end",
+                           start_fall, start_tol, margin))
+    down, up = _movement(blocks, block_tol)
+    moved = _test(_moved(down, up, block_tol), "significance", "smoothed loss's movement beyond its noise",
+                  down + up, max(block_tol, TINY), margin)
     evidence = Evidence(
         steps=n,
         start_loss=start,
@@ -262,7 +346,7 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
         best_loss=best,
         relative_decrease=(start - end) / scale,
         progress=progress(start, end),
-        monotonicity=_monotonicity(blocks, block_tol),
+        monotonicity=down / (down + up) if moved else 1.0,
         alternation=_alternation(x),
         residual_autocorr=_beyond_white(_autocorr_lag1(residual), n),
         wiggle=wiggle,
@@ -272,7 +356,7 @@ def _evidence(losses: np.ndarray, update_cosine: np.ndarray | None,
         first_nonfinite=first_bad,
         update_cosine=cosine,
     )
-    return evidence, bool(first_to_last or start_to_end)
+    return evidence, _NoiseTests(significant, moved, down / (down + up) if down + up > 0 else 1.0)
 
 
 SAME_CURVE_TOLERANCE = 0.05
@@ -300,6 +384,26 @@ def _pct(fraction: float) -> str:
     return f"{100 * fraction:.0f}%"
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """A verdict in the making: the cross-candidate rules may still change it, and add edges."""
+
+    kind: VerdictKind
+    reason: str
+    evidence: Evidence | None = None
+    edges: tuple[_Edge, ...] = ()
+
+    def verdict(self, margin: float) -> Verdict:
+        edges = tuple(dict.fromkeys(self.edges))
+        if not edges:
+            return Verdict(self.kind, self.reason, self.evidence)
+        numbers = "; ".join(f"{e.measure} {e.value:.7g} against {e.threshold} {e.limit:.7g}" for e in edges)
+        note = (f" [on a knife edge: {numbers}, within a relative {margin:g}: the last digits of another "
+                "CPU's arithmetic could read this curve otherwise]")
+        return Verdict(self.kind, self.reason + note, self.evidence,
+                       knife_edge=tuple(dict.fromkeys(e.threshold for e in edges)))
+
+
 def read_curve(
     losses: Sequence[float] | np.ndarray,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
@@ -308,7 +412,7 @@ def read_curve(
 ) -> Verdict:
     """Read one training-loss curve (NaN/inf allowed) into a ``Verdict``; never raises on data.
 
-    The rules, in the order they are tried, are the module's (``lrscout.analysis``); every
+    The rules, in the order they are tried, are the module's (``lrscout.core.analysis``); every
     number they compare against is a field of ``thresholds``. ``update_cosine`` is the cosine
     between consecutive parameter updates, when the problem reports it (the zigzag rule).
 
@@ -327,84 +431,119 @@ def read_curve(
         >>> read_curve([1.0, 2.0, 5.0, 20.0, 80.0]).reason
         'the loss exploded to 80x its start'
     """
-    t = thresholds
+    return _read(losses, thresholds, update_cosine).verdict(thresholds.knife_edge)
+
+
+def _read(losses: Sequence[float] | np.ndarray, t: Thresholds,
+          update_cosine: Sequence[float] | np.ndarray | None) -> _Reading:
     x = np.asarray(losses, dtype=np.float64).ravel()
     cos = None if update_cosine is None else np.asarray(update_cosine, dtype=np.float64).ravel()
+    m = t.knife_edge
     with np.errstate(all="ignore"):  # extreme floats are data here, not errors
-        ev, significant = _evidence(x, cos, t.significance)
+        ev, noise_tests = _evidence(x, cos, t.significance, m)
     K = VerdictKind
+    tested: list[_Test] = []      # every test the reading made, in order: the first that holds decides
+
+    def holds(test: _Test) -> bool:
+        tested.append(test)
+        return test.holds
+
+    def reading(kind: VerdictKind, reason: str) -> _Reading:
+        return _Reading(kind, reason, ev, tuple(e for test in tested for e in test.edges))
 
     if ev.steps == 0:
         if ev.first_nonfinite == 0:
-            return Verdict(K.DIVERGED, "the loss was NaN/inf from the first step", ev)
-        return Verdict(K.TOO_SLOW, "no loss was recorded, so no progress can be seen", ev)
+            return reading(K.DIVERGED, "the loss was NaN/inf from the first step")
+        return reading(K.TOO_SLOW, "no loss was recorded, so no progress can be seen")
 
     start = ev.start_loss
     scale = abs(start) if start != 0 else 1.0
-    clear_gain = (start - ev.best_loss) / scale >= t.clear_gain
-    gain_text = f"fell {_pct((start - ev.best_loss) / scale)}"
+    fell = (start - ev.best_loss) / scale
+    clear_gain = _test(fell >= t.clear_gain, "clear_gain", "fall to the best level", fell, t.clear_gain, m)
+    gain_text = f"fell {_pct(fell)}"
 
     # 1. non-finite
     if ev.first_nonfinite is not None:
-        if clear_gain:
-            return Verdict(K.UNSTABLE, f"{gain_text}, then the loss became NaN/inf at step "
-                                       f"{ev.first_nonfinite}: borderline, lower it or warm up", ev)
-        return Verdict(K.DIVERGED, f"the loss became NaN/inf at step {ev.first_nonfinite}", ev)
+        if holds(clear_gain):
+            return reading(K.UNSTABLE, f"{gain_text}, then the loss became NaN/inf at step "
+                                       f"{ev.first_nonfinite}: borderline, lower it or warm up")
+        return reading(K.DIVERGED, f"the loss became NaN/inf at step {ev.first_nonfinite}")
 
     # 2. explosion or sustained rise
     peak = float(np.max(x))
-    exploded = peak - start >= (t.diverge_ratio - 1.0) * scale
-    rising = (ev.end_loss - start) >= (t.rise_ratio - 1.0) * scale and ev.monotonicity <= 0.3
-    if clear_gain and exploded:
-        return Verdict(K.UNSTABLE, f"{gain_text}, then exploded to {peak / scale:.3g}x its start: "
-                                   "borderline, lower it or warm up", ev)
-    if clear_gain and ev.rebound >= t.rebound:
-        return Verdict(K.UNSTABLE, f"{gain_text}, then rose back "
+    in_starts = 1.0 + (peak - start) / scale     # the peak as a multiple of the start
+    exploded = _test(peak - start >= (t.diverge_ratio - 1.0) * scale, "diverge_ratio", "peak over start",
+                     in_starts, t.diverge_ratio, m)
+    rising = (_test((ev.end_loss - start) >= (t.rise_ratio - 1.0) * scale, "rise_ratio", "end over start",
+                    1.0 + (ev.end_loss - start) / scale, t.rise_ratio, m)
+              & _test(ev.monotonicity <= _MOSTLY_RISING, "mostly_rising", "downward share of the moves",
+                      ev.monotonicity, _MOSTLY_RISING, m))
+    rebounded = _test(ev.rebound >= t.rebound, "rebound", "share of the gain given back", ev.rebound, t.rebound, m)
+    if holds(clear_gain & exploded):
+        return reading(K.UNSTABLE, f"{gain_text}, then exploded to {peak / scale:.3g}x its start: "
+                                   "borderline, lower it or warm up")
+    if holds(clear_gain & rebounded):
+        return reading(K.UNSTABLE, f"{gain_text}, then rose back "
                                    f"{_pct(min(ev.rebound, 99.99))} of that gain "
-                                   f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up", ev)
-    if exploded:
-        return Verdict(K.DIVERGED, f"the loss exploded to {peak / scale:.3g}x its start", ev)
-    if rising:       # a steady climb, however high, before any spike test
-        return Verdict(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start "
-                                   "and kept rising", ev)
+                                   f"(peak {peak / scale:.3g}x start): borderline, lower it or warm up")
+    if holds(exploded):
+        return reading(K.DIVERGED, f"the loss exploded to {peak / scale:.3g}x its start")
+    if holds(rising):       # a steady climb, however high, before any spike test
+        return reading(K.DIVERGED, f"the loss rose to {ev.end_loss / scale:.3g}x its start and kept rising")
     # thrown out of its basin: a spike far beyond the noise, and no net gain to show for it
-    spiked = (peak - start >= (t.spike_ratio - 1.0) * scale and ev.relative_decrease < t.clear_gain
-              and (not logged_scale(x) or math.log(peak / start) > 2 * t.significance * ev.noise))
-    if spiked:
+    spiked = (_test(peak - start >= (t.spike_ratio - 1.0) * scale, "spike_ratio", "peak over start",
+                    in_starts, t.spike_ratio, m)
+              & _test(ev.relative_decrease < t.clear_gain, "clear_gain", "relative decrease",
+                      ev.relative_decrease, t.clear_gain, m)
+              & (_test(math.log(peak / start) > 2 * t.significance * ev.noise, "significance",
+                       "log of the peak over start", math.log(peak / start), 2 * t.significance * ev.noise, m)
+                 if logged_scale(x) else _SETTLED))
+    if holds(spiked):
         moved = (f"ended {_pct(-ev.relative_decrease)} above its start" if ev.relative_decrease < 0
                  else f"ended without a clear gain (fell {_pct(ev.relative_decrease)})")
-        return Verdict(K.UNSTABLE, f"spiked to {peak / scale:.3g}x its start and {moved}: too high", ev)
+        return reading(K.UNSTABLE, f"spiked to {peak / scale:.3g}x its start and {moved}: too high")
 
     # 3. saw-tooth or zigzag
-    if (ev.residual_autocorr <= t.sawtooth_autocorr and ev.alternation >= t.sawtooth_alternation
-            and ev.wiggle >= t.sawtooth_amplitude):
-        return Verdict(K.OSCILLATING, f"saw-tooth: the loss flips direction on {_pct(ev.alternation)} "
+    sawtooth = (_test(ev.residual_autocorr <= t.sawtooth_autocorr, "sawtooth_autocorr",
+                      "residual's lag-1 autocorrelation", ev.residual_autocorr, t.sawtooth_autocorr, m)
+                & _test(ev.alternation >= t.sawtooth_alternation, "sawtooth_alternation",
+                        "share of steps flipping direction", ev.alternation, t.sawtooth_alternation, m)
+                & _test(ev.wiggle >= t.sawtooth_amplitude, "sawtooth_amplitude", "wiggle",
+                        ev.wiggle, t.sawtooth_amplitude, m))
+    if holds(sawtooth):
+        return reading(K.OSCILLATING, f"saw-tooth: the loss flips direction on {_pct(ev.alternation)} "
                                       f"of steps (lag-1 autocorrelation {ev.residual_autocorr:.2f}, "
-                                      f"wiggle {_pct(ev.wiggle)} of the level)", ev)
-    if ev.update_cosine is not None and ev.update_cosine <= t.zigzag_cosine:
-        return Verdict(K.OSCILLATING, "zigzag: consecutive updates point back and forth "
+                                      f"wiggle {_pct(ev.wiggle)} of the level)")
+    zigzag = (_Test(False) if ev.update_cosine is None else
+              _test(ev.update_cosine <= t.zigzag_cosine, "zigzag_cosine", "median update cosine",
+                    ev.update_cosine, t.zigzag_cosine, m))
+    if holds(zigzag):
+        return reading(K.OSCILLATING, "zigzag: consecutive updates point back and forth "
                                       f"(median cosine {ev.update_cosine:.2f}), each step "
-                                      "overshooting across the valley", ev)
+                                      "overshooting across the valley")
 
     # 4. flat
-    if ev.relative_decrease < t.too_slow_decrease:
+    if holds(_test(ev.relative_decrease < t.too_slow_decrease, "too_slow_decrease", "relative decrease",
+                   ev.relative_decrease, t.too_slow_decrease, m)):
         if ev.relative_decrease >= 0:
-            return Verdict(K.TOO_SLOW, f"almost flat: the loss fell only {_pct(ev.relative_decrease)} "
-                                       f"in {ev.steps} steps", ev)
-        return Verdict(K.TOO_SLOW, f"no progress: the loss ended {_pct(-ev.relative_decrease)} above its start "
-                                   f"after {ev.steps} steps, without rising steadily or spiking", ev)
-    if not significant:
-        return Verdict(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease does not stand "
+            return reading(K.TOO_SLOW, f"almost flat: the loss fell only {_pct(ev.relative_decrease)} "
+                                       f"in {ev.steps} steps")
+        return reading(K.TOO_SLOW, f"no progress: the loss ended {_pct(-ev.relative_decrease)} above its start "
+                                   f"after {ev.steps} steps, without rising steadily or spiking")
+    if holds(~noise_tests.significant):
+        return reading(K.TOO_SLOW, f"almost flat: its {_pct(ev.relative_decrease)} decrease does not stand "
                                    f"out from its step-to-step noise ({_pct(ev.noise)} a step; a real fall "
-                                   f"is {t.significance:g}x that, or more)", ev)
+                                   f"is {t.significance:g}x that, or more)")
 
-    # 5. waves
-    if ev.monotonicity < t.mostly_monotonic:
-        return Verdict(K.OSCILLATING, "the smoothed loss rises almost as much as it falls "
-                                      f"(only {_pct(ev.monotonicity)} of its movement is downward)", ev)
+    # 5. waves (a trend that never moved beyond its noise reads as monotonic)
+    if holds(noise_tests.moved & _test(noise_tests.down_share < t.mostly_monotonic, "mostly_monotonic",
+                                       "downward share of the moves", noise_tests.down_share,
+                                       t.mostly_monotonic, m)):
+        return reading(K.OSCILLATING, "the smoothed loss rises almost as much as it falls "
+                                      f"(only {_pct(ev.monotonicity)} of its movement is downward)")
 
-    return Verdict(K.GOOD, f"falls {_pct(ev.relative_decrease)} in {ev.steps} steps, "
-                           f"{_pct(ev.monotonicity)} of its movement downward", ev)
+    return reading(K.GOOD, f"falls {_pct(ev.relative_decrease)} in {ev.steps} steps, "
+                           f"{_pct(ev.monotonicity)} of its movement downward")
 
 
 def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Verdict]:
@@ -417,36 +556,51 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
        exploding). A curve read flat above a good rate is noisy, not slow. Both are ``unstable``.
     2. A good curve that made less than ``slow_fraction`` of the best good curve's progress is
        ``too_slow``.
+
+    Their comparisons are knife-edge tested too; the note goes on the candidate compared.
     """
-    verdicts: list[Verdict] = []
-    for trace in traces:
-        if trace.error is not None:
-            verdicts.append(Verdict(VerdictKind.FAILED, f"training raised: {trace.error}"))
-        else:
-            verdicts.append(read_curve(trace.train_loss, thresholds, update_cosine=trace.update_cosine))
-    good = [(i, v.evidence.progress) for i, v in enumerate(verdicts)
-            if v.kind is VerdictKind.GOOD and v.evidence is not None and math.isfinite(v.evidence.progress)]
+    readings = [_Reading(VerdictKind.FAILED, f"training raised: {trace.error}") if trace.error is not None
+                else _read(trace.train_loss, thresholds, trace.update_cosine) for trace in traces]
+    good = _good(readings)
+    if good:
+        _mark_too_high(traces, readings, good, thresholds)
+        _mark_too_slow(traces, readings, _good(readings), thresholds)
+    return [r.verdict(thresholds.knife_edge) for r in readings]
+
+
+def _good(readings: Sequence[_Reading]) -> list[tuple[int, float]]:
+    """The good readings' indices and progress (finite)."""
+    return [(i, r.evidence.progress) for i, r in enumerate(readings)
+            if r.kind is VerdictKind.GOOD and r.evidence is not None and math.isfinite(r.evidence.progress)]
+
+
+def _mark_too_slow(traces: Sequence[Trace], readings: list[_Reading], good: list[tuple[int, float]],
+                   thresholds: Thresholds) -> None:
+    """Re-read good curves that made less than ``slow_fraction`` of the best good curve's progress."""
     if not good:
-        return verdicts
-    _mark_too_high(traces, verdicts, good, thresholds)
-    good = [(i, p) for i, p in good if verdicts[i].kind is VerdictKind.GOOD]
+        return
     best_i, best_progress = max(good, key=lambda item: (item[1], traces[item[0]].lr))
     if best_progress <= 0:
-        return verdicts
+        return
     for i, p in good:
-        if p < thresholds.slow_fraction * best_progress:
-            ev = verdicts[i].evidence
-            verdicts[i] = Verdict(
+        reading = readings[i]
+        share = p / best_progress
+        slow = _test(p < thresholds.slow_fraction * best_progress, "slow_fraction",
+                     f"share of lr {traces[best_i].lr:.3g}'s progress", share, thresholds.slow_fraction,
+                     thresholds.knife_edge)
+        if slow:
+            ev = reading.evidence
+            assert ev is not None   # ``good`` holds read curves only, and a read curve has evidence
+            readings[i] = _Reading(
                 VerdictKind.TOO_SLOW,
-                f"too slow next to lr {traces[best_i].lr:.3g}: made {_pct(p / best_progress)} of its "
-                f"progress in the same {ev.steps if ev else 0} steps (fell {_pct(ev.relative_decrease)})"
-                if ev else "too slow next to the best stable candidate",
-                ev,
-            )
-    return verdicts
+                f"too slow next to lr {traces[best_i].lr:.3g}: made {_pct(share)} of its "
+                f"progress in the same {ev.steps} steps (fell {_pct(ev.relative_decrease)})",
+                ev, reading.edges + slow.edges)
+        elif slow.edges:
+            readings[i] = _Reading(reading.kind, reading.reason, reading.evidence, reading.edges + slow.edges)
 
 
-def _mark_too_high(traces: Sequence[Trace], verdicts: list[Verdict], good: list[tuple[int, float]],
+def _mark_too_high(traces: Sequence[Trace], readings: list[_Reading], good: list[tuple[int, float]],
                    thresholds: Thresholds) -> None:
     """Re-read stable curves above a smaller good rate as ``unstable`` when they cannot be right.
 
@@ -455,24 +609,30 @@ def _mark_too_high(traces: Sequence[Trace], verdicts: list[Verdict], good: list[
     progress (stalled), or when its curve reads flat at all: its fall did not stand out from its
     own step-to-step noise, which the larger step made, while the smaller rate's did (noisy).
     """
-    for i, verdict in enumerate(verdicts):
-        ev = verdict.evidence
-        if not verdict.kind.is_stable or ev is None or not math.isfinite(ev.progress):
+    for i, reading in enumerate(readings):
+        ev = reading.evidence
+        if not reading.kind.is_stable or ev is None or not math.isfinite(ev.progress):
             continue
         below = [(j, p) for j, p in good if traces[j].lr < traces[i].lr]
         if not below:
             continue
         j, p = max(below, key=lambda item: (item[1], traces[item[0]].lr))  # ties: the larger rate
         moved = f"{'fell' if ev.relative_decrease >= 0 else 'rose'} {_pct(abs(ev.relative_decrease))}"
-        smaller_ev = verdicts[j].evidence
+        smaller_ev = readings[j].evidence
         assert smaller_ev is not None   # ``good`` holds read curves only, and a read curve has evidence
         smaller = f"the smaller lr {traces[j].lr:.3g} falls {_pct(smaller_ev.relative_decrease)}"
-        if p * thresholds.stalled_fraction > max(ev.progress, 0.0):
-            reason = (f"stalled: it {moved} ({_pct(max(ev.progress, 0.0) / p)} of the progress) while {smaller}: "
+        made = max(ev.progress, 0.0)
+        stalled = _test(p * thresholds.stalled_fraction > made, "stalled_fraction",
+                        f"share of lr {traces[j].lr:.3g}'s progress", made / p if p > 0 else math.inf,
+                        thresholds.stalled_fraction, thresholds.knife_edge)
+        if stalled:
+            reason = (f"stalled: it {moved} ({_pct(made / p)} of the progress) while {smaller}: "
                       "the step is too large, not too small")
-        elif verdict.kind is VerdictKind.TOO_SLOW:
+        elif reading.kind is VerdictKind.TOO_SLOW:
             reason = (f"noisy, not slow: it {moved}, within its own step-to-step noise ({_pct(ev.noise)}), while "
                       f"{smaller} clearly: the step is too large, not too small")
         else:
+            if stalled.edges:
+                readings[i] = _Reading(reading.kind, reading.reason, ev, reading.edges + stalled.edges)
             continue
-        verdicts[i] = Verdict(VerdictKind.UNSTABLE, reason, ev)
+        readings[i] = _Reading(VerdictKind.UNSTABLE, reason, ev, reading.edges + stalled.edges)

@@ -49,6 +49,10 @@ class Thresholds:
 
     - ``significance``: moves smaller than this many noise standard deviations (measured from
       the curve's own residual) are noise: they neither count as progress nor as waves.
+    - ``knife_edge``: a measurement within this relative margin of a threshold that decides the
+      reading puts the verdict on a knife edge: it is kept, and its reason and
+      ``Verdict.knife_edge`` say so, since a last-digit difference (another CPU's BLAS
+      kernels) could cross the threshold. It changes no verdict; 0 turns the notes off.
 
     Choosing:
 
@@ -71,6 +75,7 @@ class Thresholds:
     slow_fraction: float = 0.2
     stalled_fraction: float = 0.3
     significance: float = 2.5
+    knife_edge: float = 1e-6
     val_margin: float = 0.05
 
     def __post_init__(self) -> None:
@@ -88,6 +93,7 @@ class Thresholds:
         finite_real("slow_fraction", self.slow_fraction, low=0.0, high=1.0, high_open=True)
         finite_real("stalled_fraction", self.stalled_fraction, low=0.0, high=1.0, high_open=True)
         finite_real("significance", self.significance, low=0.0)
+        finite_real("knife_edge", self.knife_edge, low=0.0, high=1.0, high_open=True)
         finite_real("val_margin", self.val_margin, low=0.0)
 
     def to_dict(self) -> dict[str, float]:

@@ -111,17 +111,28 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A curve's reading: its kind, one human sentence, and the numbers behind it."""
+    """A curve's reading: its kind, one human sentence, and the numbers behind it.
+
+    ``knife_edge`` names the thresholds (fields of ``Thresholds``) that a measurement deciding
+    this reading lay within ``Thresholds.knife_edge`` of: a last-digit difference in the curve,
+    such as another CPU's BLAS kernels give, could read it otherwise. The reason says which
+    numbers; empty when the reading is clear of every threshold it was tested against.
+    """
 
     kind: VerdictKind
     reason: str
     evidence: Evidence | None = None
+    knife_edge: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "knife_edge", tuple(self.knife_edge))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,
             "reason": self.reason,
             "evidence": None if self.evidence is None else self.evidence.to_dict(),
+            "knife_edge": list(self.knife_edge),
         }
 
     @classmethod
@@ -131,6 +142,7 @@ class Verdict:
             kind=VerdictKind(data["kind"]),
             reason=str(data["reason"]),
             evidence=None if evidence is None else Evidence.from_dict(evidence),
+            knife_edge=tuple(str(name) for name in data.get("knife_edge") or ()),   # older results lack it
         )
 
 

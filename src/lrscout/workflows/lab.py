@@ -163,8 +163,14 @@ def few_rows_problem(n_train: int) -> NumpyProblem:
     return NumpyProblem(LinearRegression(), X[:n_train], y[:n_train], X_val=X[n_train:], y_val=y[n_train:])
 
 
+# The ladder with 0.2: there the deep net's gradients meet the cliff at step 16, on every
+# CPU. At 0.1 alone, whether they meet it within the window is chaotic: the last digit of the
+# arithmetic (another CPU's BLAS kernels, a rate 1e-12 larger) decides, and with it the finding.
+DEEP_GRID = (1e-3, 1e-2, 0.1, 0.2, 1.0)
+
+
 def _deep(clip_norm: float | None = None) -> SweepResult:
-    return sweep(deep_net_problem(clip_norm=clip_norm), log_grid(1e-3, 1, 10), STEPS)
+    return sweep(deep_net_problem(clip_norm=clip_norm), DEEP_GRID, STEPS)
 
 
 def _few_rows(n_train: int) -> SweepResult:
