@@ -11,6 +11,7 @@ features add, not how fast a rate learns the target's mean.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
@@ -18,13 +19,13 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 import numpy as np
 
 from .._validation import Int, Optional, Real, checked, positive_int
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.schedules import evaluate
+from ..core.types import Trace
+from ..data.stats import DataStats
 from ..data.validation import check_features, check_labels, check_split_sizes, check_target
-from ..diagnosis import DataStats
 from ..errors import DataError, InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..schedules import evaluate
-from ..types import Trace
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:
@@ -147,6 +148,11 @@ class Model(Protocol):
     def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
 
+def is_convex(model: object) -> bool:
+    """Whether ``model`` is one of the built-in regressions, whose losses are convex."""
+    return isinstance(model, (LinearRegression, LogisticRegression, SoftmaxRegression))
+
+
 class NumpyProblem:
     """A built-in model on arrays, trained by (mini-batch) gradient descent with optional momentum.
 
@@ -197,6 +203,12 @@ class NumpyProblem:
         self._w0 = _initial(self.model, self.X, self.y)
         self.class_names = None if class_names is None else tuple(str(n) for n in class_names)
 
+    def loss_is_convex(self) -> bool:
+        """Whether the model is a built-in regression (linear, logistic, softmax), whose loss is
+        convex: the default plan then descends as far as it takes to find a stable rate
+        (``lrscout.core.planners.default_planner``). A model of one's own is not assumed convex."""
+        return is_convex(self.model)
+
     def describe(self) -> Mapping[str, Any]:
         return {
             "problem": "numpy",
@@ -209,6 +221,13 @@ class NumpyProblem:
             "clip_norm": self.clip_norm,
             "seed": self.seed,
         }
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of the model's repr and the arrays as given (``Fingerprinted``)."""
+        digest = hashlib.sha256(repr(self.model).encode())
+        for array in (self.X, self.y, self.X_val, self.y_val):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        return "sha256:" + digest.hexdigest()
 
     def data_stats(self) -> DataStats:
         """Conditioning of the training features, the batch size and (for a classifier) the rows of
@@ -236,6 +255,11 @@ class NumpyProblem:
             pos += self.batch_size
         return out
 
+    def train_with_schedule(self, lrs: Sequence[float], steps: int, schedule: Callable[[int], float], *,
+                            pruner: DivergencePruner | None = None) -> list[Trace]:
+        """``train(..., schedule=schedule)`` (``AcceptsSchedule``: a warm-up can be replayed here)."""
+        return self.train(lrs, steps, pruner=pruner, schedule=schedule)
+
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")
@@ -244,7 +268,7 @@ class NumpyProblem:
 
     def cohort(self) -> "NumpyCohort":
         """Candidates that keep their weights between calls, so a search can train them further
-        (``lrscout.problem.Cohort``): the same steps as ``train`` on one call, to rounding."""
+        (``lrscout.problems.protocols.Cohort``): the same steps as ``train`` on one call, to rounding."""
         return NumpyCohort(self)
 
 
@@ -264,7 +288,7 @@ class _State:
 
 
 class NumpyCohort:
-    """``NumpyProblem``'s candidates, each continuing from its own state (``lrscout.problem.Cohort``).
+    """``NumpyProblem``'s candidates, each continuing from its own state (``lrscout.problems.protocols.Cohort``).
 
     ``train_to(lrs, steps)`` trains every rate until it has ``steps`` steps: a new rate starts at
     the shared start, a rate seen before goes on from where it stopped, on the batches that

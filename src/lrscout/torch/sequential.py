@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ..problem import DivergencePruner
-from ..types import Trace
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from . import measures
 from .state import ModuleState, RngState
 from .workbench import Workbench

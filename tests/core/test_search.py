@@ -1,0 +1,287 @@
+"""The budgeted search: what it costs, what run its choice is for, and how it says so.
+
+Costs are counted in training steps (``result.search_steps``), which do not depend on the
+machine, so the budgets are asserted exactly. The curves are small constructed ones and small
+real trainings of the built-in models.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrscout
+from lrscout.errors import InvalidConfigError
+from lrscout.core.search import MIN_BUDGET, SearchBudget, search_budget
+
+
+def regression(seed: int = 0, n: int = 400, scales=(1.0, 2.0, 3.0, 4.0)) -> lrscout.NumpyProblem:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, len(scales))) * np.array(scales)
+    y = X @ rng.standard_normal(len(scales)) + 0.3 * rng.standard_normal(n)
+    cut = int(0.8 * n)
+    return lrscout.NumpyProblem(lrscout.LinearRegression(), X[:cut], y[:cut], X_val=X[cut:], y_val=y[cut:],
+                                batch_size=32, seed=seed)
+
+
+class Curves:
+    """A problem whose curves are written down: ``curve(lr, steps)`` per rate, continued by prefix
+    (``cohort``), and a validation loss read at the end of the window (``val(lr, steps)``)."""
+
+    def __init__(self, curve, val=None) -> None:
+        self.curve, self.val = curve, val
+        self.trained: dict[float, int] = {}
+
+    def describe(self):
+        return {"problem": "curves"}
+
+    def _trace(self, lr, steps, pruner):
+        losses = np.asarray(self.curve(lr, steps), dtype=np.float64)
+        used = losses.size
+        if pruner is not None:
+            stop = pruner.should_stop(np.full(used, losses[0]), losses)
+            if stop.any():
+                used = int(np.argmax(stop)) + 1
+        pruned = used < steps
+        val = None if self.val is None or pruned else self.val(lr, steps)
+        return lrscout.Trace(lr, losses[:used], val_loss=val, pruned=pruned)
+
+    def train(self, lrs, steps, *, pruner=None):
+        return [self._trace(lr, steps, pruner) for lr in lrs]
+
+    def cohort(self):
+        problem = self
+
+        class Cohort:
+            def train_to(self, lrs, steps, *, pruner=None):
+                return [problem._trace(lr, steps, pruner) for lr in lrs]
+
+        return Cohort()
+
+
+def edge_that_moves(lr, steps):
+    """Good up to 0.3 for 50 steps, but a rate above 0.05 turns back up after step 50."""
+    t = np.arange(steps, dtype=np.float64)
+    if lr > 0.3:
+        return 1.1 ** t
+    speed = min(lr / 0.1, 1.0) * 0.05
+    losses = np.exp(-speed * t)
+    if lr > 0.05:   # a slow instability: from step 50 on, the larger the rate the faster it grows
+        losses = losses * np.exp(np.clip(t - 50, 0, None) * (lr - 0.05) * 2.0)
+    return losses
+
+
+# -- the budget ------------------------------------------------------------------------------------
+
+def test_the_default_call_spends_at_most_three_windows_of_steps():
+    result = lrscout.sweep(regression())
+    assert result.search_steps <= 300
+    assert result.cost["candidates"] == result.search_steps
+    assert result.config["search_budget"] == 300 and result.config["horizon"] == 100
+
+
+def test_a_longer_window_buys_a_proportionally_larger_budget():
+    result = lrscout.sweep(regression(), steps=60)
+    assert result.search_steps <= 180 and result.config["search_budget"] == 180
+
+
+def test_with_train_steps_the_search_spends_at_most_thirty_percent_of_the_run():
+    result = lrscout.sweep(regression(), train_steps=600)
+    assert result.search_steps <= 180
+    assert result.train_steps == 600 and result.config["budget_share"] == 0.3
+
+
+def test_budget_share_changes_the_share_of_the_run_the_search_may_spend():
+    result = lrscout.sweep(regression(), train_steps=600, budget_share=0.5)
+    assert result.config["search_budget"] == 300 and result.search_steps <= 300
+
+
+def test_a_long_run_earns_a_longer_look_than_the_default_call():
+    short = lrscout.sweep(regression(), train_steps=400)
+    long = lrscout.sweep(regression(), train_steps=4000)
+    assert long.config["search_budget"] == 1200 > 300
+    longest = max(c.steps_used for c in long.candidates)
+    assert longest > max(c.steps_used for c in short.candidates) and longest > 100
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 100_000), st.one_of(st.none(), st.floats(0.01, 1.0)))
+def test_the_budget_is_never_more_than_the_run_and_its_share(train_steps, share):
+    try:
+        budget = search_budget(None, train_steps, share)
+    except InvalidConfigError as exc:
+        assert "budget_share" in str(exc) and str(train_steps) in str(exc)
+        return
+    assert MIN_BUDGET <= budget.steps <= train_steps * (0.3 if share is None else share)
+    assert budget.horizon <= train_steps and budget.bracket_window <= budget.horizon
+
+
+def test_a_run_too_short_to_search_at_its_share_is_refused_with_what_to_change():
+    with pytest.raises(InvalidConfigError, match=r"train_steps=100 at budget_share=0.3 leaves the search 30 steps"):
+        lrscout.sweep(regression(), train_steps=100)
+    result = lrscout.sweep(regression(), train_steps=100, budget_share=1.0)   # the run itself: allowed
+    assert result.search_steps <= 100
+
+
+def test_budget_share_without_the_runs_length_is_refused():
+    with pytest.raises(InvalidConfigError, match="budget_share=0.5 is a share of the run: pass train_steps"):
+        lrscout.sweep(regression(), budget_share=0.5)
+
+
+def test_budget_share_with_an_explicit_grid_is_refused():
+    with pytest.raises(InvalidConfigError, match="budget_share"):
+        lrscout.sweep(regression(), [1e-3, 1e-2], train_steps=500, budget_share=0.5)
+
+
+def test_a_grid_window_longer_than_the_run_is_refused():
+    with pytest.raises(InvalidConfigError, match=r"steps=200 is longer than the run \(train_steps=100\)"):
+        lrscout.sweep(regression(), [1e-3, 1e-2], steps=200, train_steps=100)
+
+
+def test_an_explicit_grid_costs_each_rate_its_window():
+    result = lrscout.sweep(regression(), [1e-3, 1e-2, 0.1], steps=40)
+    assert result.search_steps == sum(c.steps_used for c in result.candidates) == 120
+
+
+# -- what the result says ----------------------------------------------------------------------------
+
+def test_the_summary_says_the_choice_is_for_runs_about_as_long_as_its_window():
+    text = lrscout.sweep(regression()).summary()
+    assert "read over 100-step windows: good for runs of about that length; pass train_steps" in text
+    assert "the search trained" in text
+
+
+def test_the_summary_says_which_run_the_choice_was_made_for():
+    result = lrscout.sweep(regression(), train_steps=5000)
+    assert f"chosen for a 5000-step run (read over windows of up to " in result.summary()
+    assert f"the search trained {result.search_steps} steps, 30% of the run" in result.summary()
+
+
+def test_train_steps_and_the_cost_survive_the_json_round_trip(tmp_path):
+    result = lrscout.sweep(regression(), train_steps=800)
+    loaded = lrscout.SweepResult.load(result.save(tmp_path / "r.json"))
+    assert loaded == result
+    assert loaded.train_steps == 800 and loaded.search_steps == result.search_steps
+    assert json.loads((tmp_path / "r.json").read_text())["cost"] == result.cost
+
+
+def test_a_result_saved_before_costs_were_recorded_counts_its_candidates_steps():
+    data = lrscout.sweep(regression(), [1e-3, 1e-2], steps=30).to_dict()
+    del data["cost"]
+    old = lrscout.SweepResult.from_dict(data)
+    assert old.search_steps == 60 and old.train_steps is None
+
+
+# -- how the search spends it ----------------------------------------------------------------------
+
+def test_a_flat_rate_stops_early_when_a_larger_one_is_clearly_ahead():
+    result = lrscout.sweep(regression(scales=(1.0, 1.0, 1.0, 1.0)))
+    flat = [c for c in result.candidates if c.verdict.reason.startswith("stopped after")]
+    assert flat, "the smallest rates barely move next to 0.1"
+    assert all(c.kind is lrscout.VerdictKind.TOO_SLOW and c.steps_used < 20 for c in flat)
+    window = result.config["search"]["bracket_window"]
+    assert all(c.steps_used >= window for c in result.candidates if not c.trace.pruned and c not in flat)
+
+
+def test_a_rate_stopped_next_to_one_that_then_blew_up_goes_on():
+    def curve(lr, steps):     # 1.0 falls fastest at first, then explodes; 0.1 falls steadily
+        t = np.arange(steps, dtype=np.float64)
+        if lr >= 1.0:
+            return np.where(t < 8, np.exp(-0.2 * t), np.exp(-1.6 + 0.8 * (t - 8)))
+        return np.exp(-min(lr, 0.1) * 0.2 * t)
+
+    result = lrscout.sweep(Curves(curve), steps=60)
+    assert result.candidate(0.1).steps_used >= result.config["search"]["bracket_window"]
+    assert not result.candidate(0.1).verdict.reason.startswith("stopped after")
+    assert result.chosen_lr is not None and result.chosen_lr < 1.0
+
+
+def test_a_rate_good_on_the_short_windows_but_not_the_long_one_loses_to_the_one_below():
+    result = lrscout.sweep(Curves(edge_that_moves), steps=120)
+    bracket = result.config["search"]["bracket_window"]
+    finalists = result.config["search"]["finalists"]
+    assert bracket <= 50 < result.config["search"]["finalist_window"]
+    assert max(finalists) > 0.05                          # good on the bracket's short windows ...
+    assert result.candidate(max(finalists)).kind is not lrscout.VerdictKind.GOOD   # ... not over the long one
+    assert result.chosen_lr is not None and result.chosen_lr <= 0.05
+    assert any("every finalist turned bad" in r and "the edge of stability moves down" in r
+               for r in result.decision.reasons)
+
+
+def test_finalists_continue_from_their_own_state_and_pay_only_their_new_steps():
+    problem = Curves(edge_that_moves)
+    result = lrscout.sweep(problem, steps=120)
+    windows = result.config["round_windows"]
+    finalists = result.config["search"]["finalists"]
+    # every step a candidate holds was paid once: a continued finalist is not charged twice
+    assert result.search_steps == sum(c.steps_used for c in result.candidates)
+    assert windows[-1] == result.config["search"]["finalist_window"] and len(finalists) == 2
+
+
+def test_a_problem_that_cannot_continue_trains_its_finalists_again_from_the_start_within_the_budget():
+    class Restarting:          # the same curves, without a cohort
+        def __init__(self) -> None:
+            self.inner = Curves(edge_that_moves)
+
+        def describe(self):
+            return self.inner.describe()
+
+        def train(self, lrs, steps, *, pruner=None):
+            return self.inner.train(lrs, steps, pruner=pruner)
+
+    result = lrscout.sweep(Restarting(), steps=120)
+    finalists = result.config["search"]["finalists"]
+    bracket = result.config["search"]["bracket_window"]
+    assert result.search_steps <= 3 * 120 and "restarts" not in result.cost
+    # every finalist paid its whole window again: the bracket's steps and the final window's
+    in_bracket = {lr for r in result.rounds[:-1] for lr in r}
+    bracket_steps = sum(min(bracket, c.steps_used) for c in result.candidates if c.lr in finalists and c.lr in in_bracket)
+    assert result.search_steps == sum(c.steps_used for c in result.candidates) + bracket_steps
+
+
+def test_on_a_process_pool_the_search_decides_as_inline_and_counts_the_steps_trained_again():
+    problem = regression(seed=2)
+    inline = lrscout.sweep(problem, steps=40)
+    pooled = lrscout.sweep(problem, steps=40, executor="processes", workers=2)
+    assert pooled.chosen_lr == inline.chosen_lr and pooled.rounds == inline.rounds
+    assert pooled.cost["candidates"] == inline.cost["candidates"]
+    assert pooled.cost.get("restarts", 0) > 0 and "restarts" not in inline.cost
+
+
+# -- continuing a candidate ------------------------------------------------------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 79), min_size=1, max_size=3, unique=True), st.floats(0.0, 0.9))
+def test_a_numpy_candidate_trained_in_pieces_follows_the_same_curve_as_in_one_go(cuts, momentum):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(120)
+    problem = lrscout.NumpyProblem(lrscout.LinearRegression(), X[:100], y[:100], X_val=X[100:], y_val=y[100:],
+                                   batch_size=16, momentum=momentum)
+    whole = problem.train([0.01, 0.1], 80)
+    cohort = problem.cohort()
+    for cut in sorted(cuts):
+        cohort.train_to([0.01, 0.1], cut)
+    pieces = cohort.train_to([0.01, 0.1], 80)
+    for a, b in zip(whole, pieces):
+        np.testing.assert_allclose(a.train_loss, b.train_loss, rtol=1e-6)
+        np.testing.assert_allclose(a.update_cosine, b.update_cosine, rtol=1e-6, atol=1e-12)
+        assert a.val_loss == pytest.approx(b.val_loss, rel=1e-9)
+
+
+def test_a_pruned_candidate_is_not_trained_further():
+    problem = regression()
+    cohort = problem.cohort()
+    pruner = lrscout.DivergencePruner()
+    first = cohort.train_to([100.0], 20, pruner=pruner)[0]
+    again = cohort.train_to([100.0], 60, pruner=pruner)[0]
+    assert first.pruned and again.steps_used == first.steps_used
+
+
+def test_the_budget_describes_itself_for_the_results():
+    assert SearchBudget(300, 100).describe() == {"search_budget": 300, "horizon": 100, "train_steps": None,
+                                                  "budget_share": None}
