@@ -134,14 +134,17 @@ class BudgetedSearch:
     ``planner``: a function giving the bracket's plan (default: ``default_planner``).
     ``finalists``: rates continued to the longest window; ``spacing``: the factor between them,
     below the choice (None: the bracket's good rates below it). ``look_first``: stop flat rates
-    after a third of each bracket window.
+    after a third of each bracket window. ``long_run_margin``: for a run more than twice the
+    finalists' window, the validation margin the finalists are compared with instead of
+    ``Thresholds.val_margin`` (0: the one that validates best).
     """
 
     def __init__(self, budget: SearchBudget | None = None, *, planner: Callable[[], AdaptivePlanner] | None = None,
                  finalists: int = FINALISTS, spacing: float | None = FINALIST_SPACING,
-                 look_first: bool = True) -> None:
+                 look_first: bool = True, long_run_margin: float | None = None) -> None:
         self.budget = budget if budget is not None else search_budget(None, None, None)
         self.planner = planner
+        self.long_run_margin = long_run_margin
         self.finalists = finalists
         self.spacing = spacing
         self.look_first = look_first
@@ -149,13 +152,14 @@ class BudgetedSearch:
     def with_budget(self, budget: SearchBudget) -> "BudgetedSearch":
         """The same search with another budget (``sweep`` sets it from ``steps`` and ``train_steps``)."""
         return BudgetedSearch(budget, planner=self.planner, finalists=self.finalists, spacing=self.spacing,
-                              look_first=self.look_first)
+                              look_first=self.look_first, long_run_margin=self.long_run_margin)
 
     def __repr__(self) -> str:
         return (f"BudgetedSearch(budget={self.budget.steps}, horizon={self.budget.horizon}, "
                 f"bracket_window={self.budget.bracket_window}, finalists={self.finalists}"
                 + (f", spacing={self.spacing:g}" if self.spacing is not None else "")
-                + ("" if self.look_first else ", look_first=False") + ")")
+                + ("" if self.look_first else ", look_first=False")
+                + ("" if self.long_run_margin is None else f", long_run_margin={self.long_run_margin:g}") + ")")
 
     # -- the search ------------------------------------------------------------------------
     def run(self, train_to: Callable[[Sequence[float], int], list[Trace]], spent: Callable[[], int],
@@ -175,12 +179,14 @@ class BudgetedSearch:
         bracket: list[float] = []
         first = True
         while True:
+            # nothing good only because the window is too short for the noise: read longer first
+            longer = self._lengthen(bracket, window, budget.steps)
+            if longer:
+                window = longer
+                planner.tell(self._read(bracket))
+                continue
             batch = list(planner.ask())
             if not batch:
-                if self._lengthen(bracket, window, budget.steps):
-                    window = min(2 * window, budget.horizon)
-                    planner.tell(self._read(bracket))
-                    continue
                 break
             if not first:
                 # later rounds take what the budget leaves: while the stable range is still open
@@ -263,26 +269,26 @@ class BudgetedSearch:
                 flat.add(lr)
         return flat
 
-    def _lengthen(self, bracket: list[float], window: int, limit: int) -> bool:
+    def _lengthen(self, bracket: list[float], window: int, limit: int) -> int:
         """When no rate reads good only because the window is too short for its noise, continue
         the largest stable rates (as many as there are finalists, and one more) to twice the
-        window, if the budget allows; True when it did."""
+        window, or as much longer as the budget allows if that is half a window more; the new
+        window when it did, else 0."""
         if window >= self.budget.horizon or not bracket:
-            return False
+            return 0
         candidates = sorted(self._read(bracket), key=lambda c: c.lr)
         if any(c.kind is VerdictKind.GOOD for c in candidates):
-            return False
+            return 0
         stable = [c for c in candidates if c.kind.is_stable and self._entries[c.lr].stopped is None]
         if not any("noise" in c.verdict.reason for c in stable):
-            return False
+            return 0
         top = [c.lr for c in stable][-(self.finalists + 1):]
         held = sum(self._entries[lr].trace.steps_used if self._continues else 0 for lr in top)
-        # twice the window, or as much longer as the budget allows, if that is half a window more
         longer = min(2 * window, self.budget.horizon, (limit - self._spent() + held) // len(top))
         if 2 * longer < 3 * window:
-            return False
+            return 0
         self._record(top, longer)
-        return True
+        return longer
 
     def _read(self, lrs: Sequence[float]) -> list[Candidate]:
         """Read these rates together (one window's worth); a rate stopped as flat keeps that verdict."""
@@ -343,7 +349,12 @@ class BudgetedSearch:
             return SearchOutcome(tuple(by_lr.values()), decision, notes)
         self._record(finalists, longest)
         final = self._read(finalists)
-        final_decision = choose(final, self._thresholds)
+        thresholds = self._thresholds
+        if self.long_run_margin is not None and self.budget.train_steps is not None \
+                and 2 * longest < self.budget.train_steps:
+            # a run much longer than the window: the larger rate's head start fades, so it must validate better
+            thresholds = replace(thresholds, val_margin=self.long_run_margin)
+        final_decision = choose(final, thresholds)
         notes.update(finalists=finalists, finalist_window=longest)
         by_lr.update({c.lr: c for c in final})
         if final_decision.lr is None:
