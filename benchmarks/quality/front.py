@@ -1,0 +1,136 @@
+"""The cost/quality front of lrscout's search designs: ``python -m benchmarks.quality.front``.
+
+Each design of the search that was tried (a finder in ``finders.py``) is one point: its median
+training steps per search against its median and its worst regret over the suite's tasks.
+The points are kept in ``designs.json`` (committed, so the plot can be redrawn without
+rerunning anything) and drawn into ``front.png`` for the README:
+
+    python -m benchmarks.quality.front --add out/results.json       # record the lrscout finders of a run
+    python -m benchmarks.quality.front                              # redraw front.png from designs.json
+
+``--add`` takes every ``lrscout*`` finder of the run whose tasks are the whole suite
+(``--finders`` narrows it); a design recorded before is replaced by the newer run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+HERE = Path(__file__).parent
+DESIGNS = HERE / "designs.json"
+PLOT = HERE / "front.png"
+
+# What each finder is, in a few words (the README's design table says more).
+WHAT = {
+    "lrscout-classic": "before: the adaptive plan, every candidate 100 steps",
+    "lrscout": "default: budgeted search, finalists x2.15 apart",
+    "lrscout-train-steps": "default with train_steps = the task's budget",
+    "lrscout-f2bracket": "finalists: the bracket's good rates",
+    "lrscout-f2bracket-ts": "the same, with train_steps",
+    "lrscout-f3s18": "three finalists x1.78 apart",
+    "lrscout-f3s18-ts": "the same, with train_steps",
+    "lrscout-ts-m0": "train_steps; long run: finalist that validates best",
+    "lrscout-f2bracket-ts-m0": "bracket finalists, train_steps, best validation",
+    "lrscout-50": "budgeted search, 50-step window",
+    "lrscout-range": "lrscout's LR range test (steepest)",
+}
+
+
+def _finite(x: Any) -> float:
+    return math.inf if x is None else float(x)
+
+
+def add(results: Path, finders: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Merge a run's lrscout finders into ``designs.json``; the merged list."""
+    run = json.loads(results.read_text())
+    tasks = run["args"]["tasks"]
+    rows = {row["design"]: row for row in (json.loads(DESIGNS.read_text()) if DESIGNS.exists() else [])}
+    for s in run["summary"]:
+        name = s["finder"]
+        if not name.startswith("lrscout") or (finders and name not in finders):
+            continue
+        rows[name] = {"design": name, "what": WHAT.get(name, name), "median_regret": s["median_regret"],
+                      "worst_regret": s["worst_regret"], "diverged": s["diverged"], "no_pick": s["no_pick"],
+                      "median_steps": s["median_steps"], "tasks": len(tasks), "seeds": run["args"]["seeds"],
+                      "commit": run["machine"]["git_commit"], "date": run["machine"]["date_utc"][:10],
+                      "train_steps": "-ts" in name or "train-steps" in name}
+    merged = sorted(rows.values(), key=lambda r: (r["train_steps"], r["median_steps"]))
+    DESIGNS.write_text(json.dumps(merged, indent=1) + "\n")
+    return merged
+
+
+def _front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points no other point beats on both cost and regret, by cost."""
+    kept = [p for p in points if not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points)]
+    return sorted(kept)
+
+
+def plot(rows: list[dict[str, Any]], path: Path = PLOT) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    ceiling = 1e4                                  # where an infinite worst case (a no pick) is drawn
+    for ax, key, title in ((axes[0], "median_regret", "median regret over tasks"),
+                           (axes[1], "worst_regret", "worst regret over tasks")):
+        for subset, colour, label in ((False, "tab:blue", "without train_steps"),
+                                      (True, "tab:orange", "with train_steps (the task's budget)")):
+            chosen = [r for r in rows if r["train_steps"] is subset]
+            if not chosen:
+                continue
+            xs = [r["median_steps"] for r in chosen]
+            ys = [min(100 * _finite(r[key]), ceiling) for r in chosen]
+            ax.scatter(xs, ys, color=colour, label=label, zorder=3)
+            line = _front(list(zip(xs, ys)))
+            ax.plot([p[0] for p in line], [p[1] for p in line], color=colour, alpha=0.4, zorder=2)
+            for r, x, y in zip(chosen, xs, ys):
+                star = r["design"] in ("lrscout", "lrscout-train-steps")
+                if star:
+                    ax.scatter([x], [y], s=220, facecolors="none", edgecolors="black", zorder=4)
+                ax.annotate(r["design"].replace("lrscout-", "") if r["design"] != "lrscout" else "lrscout (default)",
+                            (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        ax.axvline(300, color="grey", linestyle=":", linewidth=1)
+        ax.text(300, ax.get_ylim()[1] if key == "median_regret" else 1, " 3x a 100-step range test",
+                fontsize=7, color="grey", va="top" if key == "median_regret" else "bottom")
+        ax.set_xlabel("median training steps per search")
+        ax.set_ylabel(f"{title} (%)")
+        ax.set_title(title)
+        goal = 3 if key == "median_regret" else 25
+        ax.axhline(goal, color="green", linestyle="--", linewidth=1)
+        ax.text(ax.get_xlim()[1], goal, f"goal {goal}% ", fontsize=7, color="green", ha="right", va="bottom")
+        if key == "worst_regret":
+            ax.set_yscale("log")
+            ax.text(ax.get_xlim()[0], ceiling, " no pick / diverged", fontsize=7, va="bottom", color="grey")
+    axes[0].legend(fontsize=7, loc="upper right")
+    figure.suptitle("lrscout's search designs on the quality benchmark: cost against regret "
+                    "(circled: the calls users make)", fontsize=9)
+    figure.savefig(path, dpi=130)
+    plt.close(figure)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality.front", description=__doc__.splitlines()[0])
+    parser.add_argument("--add", type=Path, help="a results.json whose lrscout finders to record")
+    parser.add_argument("--finders", help="comma-separated: record only these finders")
+    args = parser.parse_args(argv)
+    if args.add is not None:
+        rows = add(args.add, [f.strip() for f in args.finders.split(",")] if args.finders else None)
+    elif DESIGNS.exists():
+        rows = json.loads(DESIGNS.read_text())
+    else:
+        print(f"{DESIGNS} does not exist: record a run first with --add out/results.json", file=sys.stderr)
+        return 2
+    print(f"wrote {plot(rows)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
