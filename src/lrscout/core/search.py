@@ -132,8 +132,10 @@ class BudgetedSearch:
 
     ``budget``: a ``SearchBudget`` (``sweep`` sets it from ``steps`` and ``train_steps``).
     ``planner``: a function giving the bracket's plan (default: ``default_planner``).
-    ``finalists``: rates continued to the longest window; ``spacing``: the factor between them,
-    below the choice (None: the bracket's good rates below it). ``look_first``: stop flat rates
+    ``finalists``: rates continued to the longest window: the choice and the bracket's next good
+    rates below it, or, for a run more than twice as long as their window (``long_runs_only``;
+    False: always), the choice and rates ``spacing`` apart below it (None: never).
+    ``look_first``: stop flat rates
     after a third of each bracket window. ``long_run_margin``: for a run more than twice the
     finalists' window, the validation margin the finalists are compared with instead of
     ``Thresholds.val_margin`` (0: the one that validates best).
@@ -141,9 +143,11 @@ class BudgetedSearch:
 
     def __init__(self, budget: SearchBudget | None = None, *, planner: Callable[[], AdaptivePlanner] | None = None,
                  finalists: int = FINALISTS, spacing: float | None = FINALIST_SPACING,
-                 look_first: bool = True, long_run_margin: float | None = None) -> None:
+                 long_runs_only: bool = True, look_first: bool = True,
+                 long_run_margin: float | None = None) -> None:
         self.budget = budget if budget is not None else search_budget(None, None, None)
         self.planner = planner
+        self.long_runs_only = long_runs_only
         self.long_run_margin = long_run_margin
         self.finalists = finalists
         self.spacing = spacing
@@ -152,12 +156,14 @@ class BudgetedSearch:
     def with_budget(self, budget: SearchBudget) -> "BudgetedSearch":
         """The same search with another budget (``sweep`` sets it from ``steps`` and ``train_steps``)."""
         return BudgetedSearch(budget, planner=self.planner, finalists=self.finalists, spacing=self.spacing,
-                              look_first=self.look_first, long_run_margin=self.long_run_margin)
+                              long_runs_only=self.long_runs_only, look_first=self.look_first,
+                              long_run_margin=self.long_run_margin)
 
     def __repr__(self) -> str:
         return (f"BudgetedSearch(budget={self.budget.steps}, horizon={self.budget.horizon}, "
                 f"bracket_window={self.budget.bracket_window}, finalists={self.finalists}"
-                + (f", spacing={self.spacing:g}" if self.spacing is not None else "")
+                + (f", spacing={self.spacing:g}" if self.spacing is not None else ", spacing=None")
+                + ("" if self.long_runs_only else ", long_runs_only=False")
                 + ("" if self.look_first else ", look_first=False")
                 + ("" if self.long_run_margin is None else f", long_run_margin={self.long_run_margin:g}") + ")")
 
@@ -324,25 +330,34 @@ class BudgetedSearch:
             f"over {longest} steps every finalist turned bad ({turned}): the edge of stability moves down as "
             f"training goes on; chose {note}",), (), None)
 
+    def _longest(self, finalists: list[float]) -> int:
+        """The longest window the budget left affords these finalists (a continued one pays its new steps)."""
+        left = self.budget.steps - self._spent()
+        held = sum(self._entries[lr].trace.steps_used if lr in self._entries and self._continues else 0
+                   for lr in finalists)
+        return min(self.budget.horizon, (left + held) // max(1, len(finalists)))
+
     def _finish(self, bracket: list[Candidate], decision: Decision, window: int,
                 notes: dict[str, object]) -> SearchOutcome:
         """Continue the chosen rate and the next good ones below it to the longest window left."""
         chosen = decision.lr
         assert chosen is not None
         good_below = sorted((c.lr for c in bracket if c.kind is VerdictKind.GOOD and c.lr <= chosen), reverse=True)
-        if self.spacing is None:
-            finalists = good_below[:self.finalists]
-        else:   # the chosen rate and rates below it at this spacing (a bracket rate where one is that close)
+        finalists = good_below[:self.finalists]
+        longest = self._longest(finalists)
+        spaced = self.spacing is not None and (not self.long_runs_only or (
+            self.budget.train_steps is not None and self.budget.train_steps > 2 * longest))
+        if spaced:
+            # the run is much longer than the finalists' window: the edge will move down over it, so the
+            # check over the longer window is made right below the choice (a bracket rate where one is that close)
+            assert self.spacing is not None
             run = sorted(self._entries)
             finalists = [chosen]
             for k in range(1, self.finalists):
                 target = chosen / self.spacing ** k
                 near = [lr for lr in run if abs(math.log(lr / target)) < 0.1 * math.log(self.spacing)]
                 finalists.append(near[0] if near else _readable(target))
-        left = self.budget.steps - self._spent()
-        held = sum(self._entries[lr].trace.steps_used if lr in self._entries and self._continues else 0
-                   for lr in finalists)
-        longest = min(self.budget.horizon, (left + held) // max(1, len(finalists)))
+            longest = self._longest(finalists)
         by_lr = {c.lr: c for c in bracket}
         if longest <= window or not finalists:
             notes.update(finalists=[], finalist_window=window)
