@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     header = ["task", "budget", "best lr, full budget"]
     for steps in lengths:
-        header += [f"best lr, {steps} steps", "decades apart", f"its regret at the full budget"]
+        header += [f"best lr, {steps} steps", "decades apart", "its regret at the full budget"]
     rows = []
     for task in tasks:
         full_grid = dict(references[task.name].grid)
