@@ -34,7 +34,7 @@ signatures look like:
   whatever the executor, and counts the steps trained again where a rate cannot go on).
 - ``SetsItselfUp``: ``setup_steps(k)``, the steps its first ``train`` call of ``k`` rates spends
   before training them (the torch engine's timing probe), which a budgeted search leaves room
-  for, and ``skip_setup()``, to do without it where it would take over a quarter of the budget.
+  for, and ``skip_setup()``, to do without it where it would take over a fifth of the budget.
 """
 
 from __future__ import annotations

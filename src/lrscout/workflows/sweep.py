@@ -397,7 +397,7 @@ def _listed(lrs: Sequence[float]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-SETUP_SHARE = 0.25   # a problem's set-up may take at most this share of a search's budget
+SETUP_SHARE = 0.2    # a problem's set-up may take at most this share of a search's budget
 
 
 def _setup_steps(problem: Problem, candidates: int, budget: int) -> int:
