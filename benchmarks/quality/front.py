@@ -8,8 +8,10 @@ rerunning anything) and drawn into ``front.png`` for the README:
     python -m benchmarks.quality.front --add out/results.json       # record the lrscout finders of a run
     python -m benchmarks.quality.front                              # redraw front.png from designs.json
 
-``--add`` takes every ``lrscout*`` finder of the run whose tasks are the whole suite
-(``--finders`` narrows it); a design recorded before is replaced by the newer run.
+``--add`` takes every ``lrscout*`` finder of the run (``--finders`` narrows it), summarized
+over ``--tasks`` (default: the run's); ``--rename finder=design`` records a finder under
+another name (a run's ``lrscout`` that was another design then). A design recorded before is
+replaced by the newer run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,7 +31,9 @@ PLOT = HERE / "front.png"
 # What each finder is, in a few words (the README's design table says more).
 WHAT = {
     "lrscout-classic": "before: the adaptive plan, every candidate 100 steps",
-    "lrscout": "default: budgeted search, finalists x2.15 apart",
+    "lrscout": "default: budgeted search; finalists: the bracket's, or x2.15 apart for a long run",
+    "lrscout-f2s2": "finalists always x2.15 apart",
+    "lrscout-f2s2-ts": "the same, with train_steps",
     "lrscout-train-steps": "default with train_steps = the task's budget",
     "lrscout-f2bracket": "finalists: the bracket's good rates",
     "lrscout-f2bracket-ts": "the same, with train_steps",
@@ -45,19 +50,35 @@ def _finite(x: Any) -> float:
     return math.inf if x is None else float(x)
 
 
-def add(results: Path, finders: Sequence[str] | None) -> list[dict[str, Any]]:
-    """Merge a run's lrscout finders into ``designs.json``; the merged list."""
+def summarize(run: dict[str, Any], finder: str, tasks: Sequence[str]) -> dict[str, Any]:
+    """One finder's point over ``tasks``, from the run's per-task rows and picks (the metrics'
+    definitions: median and worst over tasks of the per-task median regret; steps: median over picks)."""
+    rows = [r for r in run["per_task"] if r["finder"] == finder and r["task"] in tasks]
+    picks = [p for p in run["picks"] if p["finder"] == finder and p["task"] in tasks]
+    regrets = [_finite(r["median_regret"]) for r in rows]
+    return {"median_regret": statistics.median(regrets), "worst_regret": max(regrets),
+            "diverged": sum(p["status"] == "diverged" for p in picks),
+            "no_pick": sum(p["status"] in ("no pick", "error") for p in picks),
+            "median_steps": statistics.median(p["steps"] for p in picks), "tasks": len(rows)}
+
+
+def add(results: Path, finders: Sequence[str] | None, tasks: Sequence[str] | None = None,
+        rename: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Merge a run's lrscout finders into ``designs.json`` (over ``tasks``, default the run's);
+    ``rename`` records a finder under another design name (a design that was the default then)."""
     run = json.loads(results.read_text())
-    tasks = run["args"]["tasks"]
+    tasks = list(tasks or run["args"]["tasks"])
+    rename = rename or {}
     rows = {row["design"]: row for row in (json.loads(DESIGNS.read_text()) if DESIGNS.exists() else [])}
-    for s in run["summary"]:
-        name = s["finder"]
-        if not name.startswith("lrscout") or (finders and name not in finders):
+    for finder in run["args"]["finders"]:
+        if not finder.startswith("lrscout") or (finders and finder not in finders):
             continue
-        rows[name] = {"design": name, "what": WHAT.get(name, name), "median_regret": s["median_regret"],
-                      "worst_regret": s["worst_regret"], "diverged": s["diverged"], "no_pick": s["no_pick"],
-                      "median_steps": s["median_steps"], "tasks": len(tasks), "seeds": run["args"]["seeds"],
-                      "commit": run["machine"]["git_commit"], "date": run["machine"]["date_utc"][:10],
+        name = rename.get(finder, finder)
+        point = summarize(run, finder, tasks)
+        rows[name] = {"design": name, "what": WHAT.get(name, name),
+                      **{k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in point.items()},
+                      "seeds": run["args"]["seeds"], "commit": run["machine"]["git_commit"],
+                      "date": run["machine"]["date_utc"][:10],
                       "train_steps": "-ts" in name or "train-steps" in name}
     merged = sorted(rows.values(), key=lambda r: (r["train_steps"], r["median_steps"]))
     DESIGNS.write_text(json.dumps(merged, indent=1) + "\n")
@@ -76,7 +97,7 @@ def plot(rows: list[dict[str, Any]], path: Path = PLOT) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True)
     ceiling = 1e4                                  # where an infinite worst case (a no pick) is drawn
     for ax, key, title in ((axes[0], "median_regret", "median regret over tasks"),
                            (axes[1], "worst_regret", "worst regret over tasks")):
@@ -90,12 +111,19 @@ def plot(rows: list[dict[str, Any]], path: Path = PLOT) -> Path:
             ax.scatter(xs, ys, color=colour, label=label, zorder=3)
             line = _front(list(zip(xs, ys)))
             ax.plot([p[0] for p in line], [p[1] for p in line], color=colour, alpha=0.4, zorder=2)
+            groups: list[tuple[float, float, list[str]]] = []      # points close together share a label
             for r, x, y in zip(chosen, xs, ys):
-                star = r["design"] in ("lrscout", "lrscout-train-steps")
-                if star:
+                if r["design"] in ("lrscout", "lrscout-train-steps"):
                     ax.scatter([x], [y], s=220, facecolors="none", edgecolors="black", zorder=4)
-                ax.annotate(r["design"].replace("lrscout-", "") if r["design"] != "lrscout" else "lrscout (default)",
-                            (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+                name = "lrscout (default)" if r["design"] == "lrscout" else r["design"].replace("lrscout-", "")
+                near = next((g for g in groups if abs(g[0] - x) < 25 and abs(math.log(max(g[1], 1e-3) / max(y, 1e-3)))
+                             < (0.12 if key == "worst_regret" else 0.08)), None)
+                if near is None:
+                    groups.append((x, y, [name]))
+                else:
+                    near[2].append(name)
+            for x, y, names in groups:
+                ax.annotate(", ".join(names), (x, y), textcoords="offset points", xytext=(6, 3), fontsize=7)
         ax.axvline(300, color="grey", linestyle=":", linewidth=1)
         ax.text(300, ax.get_ylim()[1] if key == "median_regret" else 1, " 3x a 100-step range test",
                 fontsize=7, color="grey", va="top" if key == "median_regret" else "bottom")
@@ -107,7 +135,8 @@ def plot(rows: list[dict[str, Any]], path: Path = PLOT) -> Path:
         ax.text(ax.get_xlim()[1], goal, f"goal {goal}% ", fontsize=7, color="green", ha="right", va="bottom")
         if key == "worst_regret":
             ax.set_yscale("log")
-            ax.text(ax.get_xlim()[0], ceiling, " no pick / diverged", fontsize=7, va="bottom", color="grey")
+            if any(_finite(r[key]) * 100 >= ceiling for r in rows):
+                ax.text(ax.get_xlim()[0], ceiling, " no pick / diverged", fontsize=7, va="bottom", color="grey")
     axes[0].legend(fontsize=7, loc="upper right")
     figure.suptitle("lrscout's search designs on the quality benchmark: cost against regret "
                     "(circled: the calls users make)", fontsize=9)
@@ -120,9 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality.front", description=__doc__.splitlines()[0])
     parser.add_argument("--add", type=Path, help="a results.json whose lrscout finders to record")
     parser.add_argument("--finders", help="comma-separated: record only these finders")
+    parser.add_argument("--tasks", help="comma-separated: summarize over these tasks only (default: the run's)")
+    parser.add_argument("--rename", action="append", default=[], metavar="FINDER=DESIGN",
+                        help="record FINDER as DESIGN (e.g. a run's default under the design's own name)")
     args = parser.parse_args(argv)
     if args.add is not None:
-        rows = add(args.add, [f.strip() for f in args.finders.split(",")] if args.finders else None)
+        split = lambda text: [x.strip() for x in text.split(",") if x.strip()] if text else None  # noqa: E731
+        rename = dict(pair.split("=", 1) for pair in args.rename)
+        rows = add(args.add, split(args.finders), split(args.tasks), rename)
     elif DESIGNS.exists():
         rows = json.loads(DESIGNS.read_text())
     else:
