@@ -221,7 +221,7 @@ def test_train_steps_chooses_for_that_run_within_thirty_percent_of_it_and_says_s
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = SweepResult.load(tmp_path / "d.json")
     assert result.train_steps == 2000 and result.search_steps <= 600
-    assert f"chosen for a 2000-step run" in flat(proc.stdout)
+    assert "chosen for a 2000-step run" in flat(proc.stdout)
     assert f"the search trained {result.search_steps} steps" in flat(proc.stdout)
 
 

@@ -157,7 +157,7 @@ def test_the_summary_says_the_choice_is_for_runs_about_as_long_as_its_window():
 
 def test_the_summary_says_which_run_the_choice_was_made_for():
     result = lrscout.sweep(regression(), train_steps=5000)
-    assert f"chosen for a 5000-step run (read over windows of up to " in result.summary()
+    assert "chosen for a 5000-step run (read over windows of up to " in result.summary()
     assert f"the search trained {result.search_steps} steps, 30% of the run" in result.summary()
 
 
@@ -239,7 +239,8 @@ def test_a_problem_that_cannot_continue_trains_its_finalists_again_from_the_star
     assert result.search_steps <= 3 * 120 and "restarts" not in result.cost
     # every finalist paid its whole window again: the bracket's steps and the final window's
     in_bracket = {lr for r in result.rounds[:-1] for lr in r}
-    bracket_steps = sum(min(bracket, c.steps_used) for c in result.candidates if c.lr in finalists and c.lr in in_bracket)
+    bracket_steps = sum(min(bracket, c.steps_used) for c in result.candidates
+                        if c.lr in finalists and c.lr in in_bracket)
     assert result.search_steps == sum(c.steps_used for c in result.candidates) + bracket_steps
 
 

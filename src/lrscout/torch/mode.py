@@ -101,8 +101,8 @@ Engine = SequentialEngine | VectorizedEngine
 
 
 def choose_mode(requested: str, bench: Workbench, lrs: Sequence[float], *, chunk_size: int | None,
-                compile: bool, cuda_graphs: bool, probe: bool = True) -> tuple[ModeChoice, Engine]:
-    """The engine to run ``bench`` with, and the recorded choice. ``probe=False``: "auto" runs the
+                compile: bool, cuda_graphs: bool, timed: bool = True) -> tuple[ModeChoice, Engine]:
+    """The engine to run ``bench`` with, and the recorded choice. ``timed=False``: "auto" runs the
     vectorized engine where it can, untimed (a search whose budget has no room for the probe)."""
     sequential = SequentialEngine(bench)
     if requested == "sequential":
@@ -117,7 +117,7 @@ def choose_mode(requested: str, bench: Workbench, lrs: Sequence[float], *, chunk
     cap = chunk_size or _memory_cap(vectorized, probe_lr, bench.options.device)
     if requested == "vectorized":
         return ModeChoice("vectorized", "vectorized mode was asked for", cap), vectorized
-    if not probe:
+    if not timed:
         return ModeChoice("vectorized", "auto: the search's budget had no room to time both engines; the "
                                         "vectorized one runs where it can", cap), vectorized
     k = min(len(lrs), cap or len(lrs))

@@ -94,7 +94,7 @@ class TorchProblem:
         if self._engine is None:
             self.choice, self._engine = choose_mode(self.mode, self.bench, lrs, chunk_size=self.chunk_size,
                                                     compile=self.compile, cuda_graphs=self.cuda_graphs,
-                                                    probe=self._probe)
+                                                    timed=self._probe)
         return self._engine
 
     def _vectorized(self, engine: VectorizedEngine, lrs: list[float], steps: int,

@@ -175,7 +175,8 @@ class VectorizedEngine:
             self._start(0)                           # the shared (untrained) tensors
             params = {n: torch.stack([r.params[n] for r in resume]) for n in resume[0].params}
             state = {n: torch.stack([r.state[n] for r in resume]) for n in resume[0].state}
-            previous = None if resume[0].previous is None else torch.stack([r.previous for r in resume])
+            updates = [r.previous for r in resume if r.previous is not None]
+            previous = torch.stack(updates) if len(updates) == len(resume) else None
             records = [r.record for r in resume]
             start = np.array([r.start for r in resume], dtype=np.float64)
             resume[0].rng.restore()                  # every candidate at this step drew the same numbers
@@ -208,7 +209,8 @@ class VectorizedEngine:
         traces = [to_trace(lrs[i], records[i], float(val[i]) if has_val and not records[i].stopped else None)
                   for i in range(k)]
         states: list[VecState | None] = [None] * k
-        for j, i in enumerate(rows):
+        for j, row in enumerate(rows.tolist()):
+            i = int(row)
             states[i] = VecState({n: v[j] for n, v in params.items()}, {n: v[j] for n, v in state.items()},
                                  None if previous is None else previous[j], records[i], float(start[i]), rng)
         return traces, states

@@ -16,7 +16,7 @@ from .._version import __version__
 from ..core.analysis import read_curves
 from ..core.diagnosis import diagnose
 from ..core.grids import check_grid
-from ..core.planners import FixedGrid, Planner, default_planner
+from ..core.planners import FixedGrid, Planner
 from ..core.pruning import DivergencePruner
 from ..core.result import SweepResult
 from ..core.search import LADDER, BudgetedSearch, search_budget
@@ -181,7 +181,7 @@ def sweep(
         if train_steps is not None and window > train_steps:
             raise InvalidConfigError(f"steps={window} is longer than the run (train_steps={train_steps}); a "
                                      "window of at most the run's length says how the run will go")
-        plan = planner if planner is not None else FixedGrid(check_grid(lrs, where="lrs"))
+        plan = planner if planner is not None else FixedGrid(check_grid(lrs or (), where="lrs"))
     run = runner_for(executor if executor is not None else "inline", workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
@@ -262,7 +262,8 @@ class _Training:
     def __init__(self, runner: Runner, problem: Problem, pruner: DivergencePruner | None,
                  earlier: Mapping[float, Sequence[Trace]], finished: Callable[[Trace], None], *,
                  continuing: bool) -> None:
-        self.runner, self.problem, self.pruner, self.earlier, self._finished = runner, problem, pruner, earlier, finished
+        self.runner, self.problem, self.pruner = runner, problem, pruner
+        self.earlier, self._finished = earlier, finished
         self.continues = continuing and isinstance(problem, Continues)
         # continuing in this process: the default in-process runner (one that trains per candidate was asked for)
         here = isinstance(runner, InlineRunner) and runner.per_candidate is None
@@ -302,7 +303,8 @@ class _Training:
         self.windows.append(steps)
         by_lr: dict[float, Trace] = {}
         for lr in lrs:
-            kept = [t for t in self.earlier.get(lr, ()) if t.steps_used == steps or (t.pruned and t.steps_used <= steps)]
+            kept = [t for t in self.earlier.get(lr, ())
+                    if t.steps_used == steps or (t.pruned and t.steps_used <= steps)]
             if kept:
                 by_lr[lr] = kept[0]
                 self.reused += 1

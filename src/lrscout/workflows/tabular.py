@@ -27,7 +27,8 @@ def problem_for(dataset: Dataset, *, batch_size: int | None = None, momentum: fl
 def sweep_table(data: Table | str, target: str, *, model: str | None = None,
                 features: Sequence[str] | None = None, scale: str = "none", val_fraction: float = 0.2,
                 lrs: Sequence[float] | None = None, steps: int | None = None, train_steps: int | None = None,
-                budget_share: float | None = None, batch_size: int | None = None, momentum: float = 0.0, seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                budget_share: float | None = None, batch_size: int | None = None, momentum: float = 0.0,
+                seed: int = 0, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                 on_batch: Callable[[BatchDone], None] | None = None, executor: "str | Runner | None" = None,
                 journal: "str | os.PathLike[str] | None" = None, resume: bool = False,
                 max_points: int | None = None) -> SweepResult:
