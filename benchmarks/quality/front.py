@@ -8,6 +8,8 @@ rerunning anything) and drawn into ``front.png`` for the README:
     python -m benchmarks.quality.front --add out/results.json       # record the lrscout finders of a run
     python -m benchmarks.quality.front                              # redraw front.png from designs.json
 
+(The manual includes the README, so the plot is copied to ``docs/benchmarks/front.png`` too.)
+
 ``--add`` takes every ``lrscout*`` finder of the run (``--finders`` narrows it), summarized
 over ``--tasks`` (default: the run's); ``--rename finder=design`` records a finder under
 another name (a run's ``lrscout`` that was another design then). A design recorded before is
@@ -27,6 +29,7 @@ from typing import Any, Sequence
 HERE = Path(__file__).parent
 DESIGNS = HERE / "designs.json"
 PLOT = HERE / "front.png"
+DOCS_COPY = HERE.parents[1] / "docs" / "benchmarks" / "front.png"   # the manual includes the README: its link resolves there
 
 # What each finder is, in a few words (the README's design table says more).
 WHAT = {
@@ -162,7 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"{DESIGNS} does not exist: record a run first with --add out/results.json", file=sys.stderr)
         return 2
-    print(f"wrote {plot(rows)}", file=sys.stderr)
+    path = plot(rows)
+    if DOCS_COPY.parent.is_dir():
+        DOCS_COPY.write_bytes(path.read_bytes())
+    print(f"wrote {path} (and {DOCS_COPY})", file=sys.stderr)
     return 0
 
 
