@@ -29,7 +29,8 @@ from typing import Any, Sequence
 HERE = Path(__file__).parent
 DESIGNS = HERE / "designs.json"
 PLOT = HERE / "front.png"
-DOCS_COPY = HERE.parents[1] / "docs" / "benchmarks" / "front.png"   # the manual includes the README: its link resolves there
+# the manual includes the README, whose link to the plot resolves there
+DOCS_COPY = HERE.parents[1] / "docs" / "benchmarks" / "front.png"
 
 # What each finder is, in a few words (the README's design table says more).
 WHAT = {

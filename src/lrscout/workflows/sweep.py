@@ -181,7 +181,7 @@ def sweep(
         if train_steps is not None and window > train_steps:
             raise InvalidConfigError(f"steps={window} is longer than the run (train_steps={train_steps}); a "
                                      "window of at most the run's length says how the run will go")
-        plan = planner if planner is not None else FixedGrid(check_grid(lrs or (), where="lrs"))
+        plan = planner if planner is not None else FixedGrid(check_grid(lrs if lrs is not None else (), where="lrs"))
     run = runner_for(executor if executor is not None else "inline", workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
