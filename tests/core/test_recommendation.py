@@ -167,3 +167,24 @@ def test_the_check_replays_the_warm_up_recommended_after_the_cap(standardized):
 def test_the_sweep_result_recommends_its_own_schedule(standardized):
     _, result = standardized
     assert result.recommend_schedule(2000).schedule == recommend_schedule(result, 2000).schedule
+
+
+def test_the_replay_counts_the_steps_it_trained_as_the_recommendations_cost(standardized):
+    problem, result = standardized
+    rec = recommend_schedule(result, 2000, problem=problem)
+    assert rec.check is not None and rec.search_steps == rec.check.trained > 0
+    assert rec.check.trained <= rec.check.steps == result.window_of(rec.check.lr)
+    assert recommend_schedule(result, 2000).search_steps == 0      # no problem: nothing trained
+
+
+def test_a_budgeted_sweep_knows_the_window_each_rate_was_given():
+    # the warm-up is read, and replayed, over the window the rate trained (early_instability,
+    # the replay): a bracket rate's is shorter than a finalist's, and neither was cut short
+    result = sweep(housing_problem("standard"), steps=200)
+    windows = {c.lr: result.window_of(c.lr) for c in result.candidates}
+    finalists = result.config["search"]["finalists"]
+    assert {windows[lr] for lr in finalists} == {result.config["search"]["finalist_window"]}
+    assert all(windows[c.lr] == result.config["search"]["bracket_window"] for c in result.candidates
+               if c.lr not in finalists and not c.trace.pruned and not c.verdict.reason.startswith("stopped after"))
+    assert all(c.steps_used == windows[c.lr] for c in result.candidates
+               if not c.trace.pruned and not c.verdict.reason.startswith("stopped after"))

@@ -56,6 +56,7 @@ class WarmupCheck:
     steps: int
     without: Verdict
     with_warmup: Verdict
+    trained: int = 0           # the steps the replay trained (fewer than ``steps`` when it diverged)
 
     @property
     def stable(self) -> bool:
@@ -82,6 +83,11 @@ class Recommendation:
     numbers: Mapping[str, float] = field(default_factory=dict)
     check: WarmupCheck | None = None
 
+    @property
+    def search_steps(self) -> int:
+        """Training steps this recommendation spent: the warm-up replay's, when ``problem=`` ran one."""
+        return 0 if self.check is None else self.check.trained
+
     def values(self) -> np.ndarray:
         """The learning rate at every step of the run (for plots)."""
         return self.schedule.values(self.total_steps)
@@ -99,7 +105,7 @@ def early_instability(candidate: Candidate, result: "SweepResult") -> tuple[int,
     Never for a compacted curve (``sweep(max_points=...)``): its block means are not the steps
     the analysis reads, so the curve cannot be read again from a later step.
     """
-    window = int(result.config.get("steps", candidate.steps_used))
+    window = result.window_of(candidate.lr) or candidate.steps_used
     if not candidate.kind.is_too_high or candidate.trace.pruned or candidate.steps_used < window:
         return None  # a curve cut short never recovered
     if candidate.trace.stride > 1:

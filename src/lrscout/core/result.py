@@ -74,6 +74,17 @@ class SweepResult:
         value = self.config.get("train_steps")
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
+    def window_of(self, lr: float) -> int | None:
+        """The steps the rate at ``lr`` was asked to train: the window of the last round that
+        asked for it (a budgeted search gives its rates different windows), else the sweep's."""
+        windows = self.config.get("round_windows")
+        if isinstance(windows, (list, tuple)) and len(windows) == len(self.rounds):
+            for rates, window in zip(reversed(self.rounds), reversed(windows)):
+                if any(abs(r - lr) <= 1e-9 * abs(lr) for r in rates) and isinstance(window, int):
+                    return window
+        steps = self.config.get("steps")
+        return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
     def horizon_note(self) -> str:
         """What run length the choice is for, and what the search cost, in one sentence."""
         windows = [int(w) for w in self.config.get("round_windows", ()) if isinstance(w, (int, float))]

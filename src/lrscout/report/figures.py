@@ -272,9 +272,9 @@ class CandidateRow:
 
 
 def candidate_rows(result: SweepResult) -> tuple[CandidateRow, ...]:
-    planned = result.config.get("steps")
     rows = []
     for c in result.candidates:
+        planned = result.window_of(c.lr)
         ev = c.verdict.evidence
         evidence = () if ev is None else tuple((f.name, getattr(ev, f.name)) for f in fields(ev))
         rows.append(CandidateRow(c.lr, c.kind, VERDICT_COLORS[c.kind], is_chosen(result, c.lr), c.verdict.reason,

@@ -18,16 +18,17 @@ from ..problems.protocols import AcceptsSchedule
 
 
 def replay_warmup(problem: Any, candidate: Candidate, warmup_steps: int, result: SweepResult) -> WarmupCheck | None:
-    """Train ``candidate``'s rate again on the sweep's window with a linear warm-up, and read it;
-    None when the problem cannot train with a schedule (``AcceptsSchedule``)."""
+    """Train ``candidate``'s rate again on its own window with a linear warm-up, and read it;
+    None when the problem cannot train with a schedule (``AcceptsSchedule``). The steps it
+    trained are ``WarmupCheck.trained`` (``Recommendation.search_steps``)."""
     if not isinstance(problem, AcceptsSchedule):
         return None
-    steps = int(result.config.get("steps", candidate.steps_used))
+    steps = result.window_of(candidate.lr) or candidate.steps_used
     pruner = DivergencePruner(result.thresholds.diverge_ratio)
     trace = problem.train_with_schedule([candidate.lr], steps, linear_warmup(1.0, warmup_steps), pruner=pruner)[0]
     verdict = (Verdict(VerdictKind.FAILED, f"training raised: {trace.error}") if trace.error is not None
                else read_curve(trace.train_loss, result.thresholds, update_cosine=trace.update_cosine))
-    return WarmupCheck(candidate.lr, warmup_steps, steps, candidate.verdict, verdict)
+    return WarmupCheck(candidate.lr, warmup_steps, steps, candidate.verdict, verdict, trace.steps_used)
 
 
 __all__ = ["replay_warmup"]
