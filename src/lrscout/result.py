@@ -13,7 +13,7 @@ from ._validation import Int, Optional, PathArg, Real, checked
 from ._version import __version__
 from .errors import ResultsFileError, UnknownCandidateError
 from .thresholds import Thresholds
-from .types import Candidate, Decision, Finding, RangeTest, VerdictKind, as_sentence
+from .types import Candidate, Decision, Finding, GroupRate, RangeTest, VerdictKind, as_sentence, ratio_text
 
 if TYPE_CHECKING:
     from .recommend import Recommendation
@@ -28,7 +28,8 @@ class SweepResult:
     ``findings`` are diagnoses of what is not a learning-rate problem (``lrscout.diagnosis``);
     ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model,
     steps, batch size, seed, ...) as plain JSON values; ``rounds`` lists the learning rates each planner round
-    asked for, in order.
+    asked for, in order. ``groups`` holds a rate per named parameter group when the sweep searched them
+    (``lrscout.torch.sweep(groups=...)``), the first group's being the chosen rate.
     """
 
     candidates: tuple[Candidate, ...]
@@ -38,9 +39,11 @@ class SweepResult:
     rounds: tuple[tuple[float, ...], ...] = ()
     findings: tuple[Finding, ...] = ()
     range_test: RangeTest | None = None
+    groups: tuple[GroupRate, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "findings", tuple(self.findings))
+        object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
         object.__setattr__(self, "config", dict(self.config))
         object.__setattr__(self, "rounds", tuple(tuple(float(x) for x in r) for r in self.rounds))
@@ -53,6 +56,12 @@ class SweepResult:
     def chosen_lr(self) -> float | None:
         """The chosen learning rate, or ``None`` when no candidate was good (see ``decision.advice``)."""
         return self.decision.lr
+
+    @property
+    def group_lrs(self) -> dict[str, float]:
+        """The rate of each named parameter group (``groups``), by name; empty when none was searched
+        or no rate was chosen."""
+        return {g.name: g.lr for g in self.groups if g.lr is not None}
 
     @property
     def lrs(self) -> tuple[float, ...]:
@@ -101,6 +110,7 @@ class SweepResult:
         for f in self.findings:
             name = f.kind.value.replace("_", " ")
             lines.append(f"  {name} ({f.severity.value}): {as_sentence(f.summary)} {f.remedy}")
+        lines += group_lines(self.groups)
         return "\n".join(lines)
 
     # reports (lrscout.report, imported here so that ``import lrscout`` stays light) -----------
@@ -137,6 +147,7 @@ class SweepResult:
             "rounds": [list(r) for r in self.rounds],
             "findings": [f.to_dict() for f in self.findings],
             "range_test": None if self.range_test is None else self.range_test.to_dict(),
+            "groups": [g.to_dict() for g in self.groups],
         }
 
     @classmethod
@@ -154,6 +165,7 @@ class SweepResult:
                 rounds=tuple(tuple(r) for r in data.get("rounds", ())),
                 findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
                 range_test=None if data.get("range_test") is None else RangeTest.from_dict(data["range_test"]),
+                groups=tuple(GroupRate.from_dict(g) for g in data.get("groups", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultsFileError(f"malformed lrscout sweep result: {exc}") from exc
@@ -214,6 +226,18 @@ class SweepResult:
         return isinstance(other, SweepResult) and self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def group_lines(groups: tuple[GroupRate, ...]) -> list[str]:
+    """The per-group rates for the plain-text summary: one line per group, then its reasons."""
+    if not groups:
+        return []
+    lines = ["", "learning rate per parameter group:"]
+    for g in groups:
+        rate = "not searched" if g.lr is None else f"{g.lr:g} ({ratio_text(g.ratio or 1.0)} of the chosen rate)"
+        lines.append(f"  {g.name} ({len(g.params)} tensors): {rate}")
+        lines += [f"    - {r}" for r in g.reasons]
+    return lines
 
 
 def check_writable(path: Path, doing: str) -> None:

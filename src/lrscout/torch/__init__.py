@@ -19,8 +19,10 @@ except ImportError:
 
 from .api import sweep
 from .distributed import on_rank_zero
+from .rates import apply_group_rates
 from .mode import FallbackWarning, ModeChoice
 from .problem import TorchProblem
 from .range_test import range_test
 
-__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "on_rank_zero", "range_test", "sweep"]
+__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "apply_group_rates", "on_rank_zero", "range_test",
+           "sweep"]
