@@ -25,6 +25,10 @@ import os
 import numpy as np
 import pytest
 
+from lrscout import SweepResult
+from lrscout.data import housing
+from lrscout.workflows.tabular import sweep_table
+
 NUDGE_ENV = "LRSCOUT_TEST_NUDGE"
 
 
@@ -74,7 +78,7 @@ def nudged_inputs(request, monkeypatch):
     nudge = request.config.nudge
     if not nudge:
         return
-    from lrscout import analysis
+    from lrscout.core import analysis
     from lrscout.problems.numpy_models import NumpyProblem
     from lrscout.problems.streaming import StreamingProblem
 
@@ -96,3 +100,9 @@ def nudged_inputs(request, monkeypatch):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def result() -> SweepResult:
+    """The seeds' housing example swept at 1e-3, 1e-2 and 0.1 (0.01 chosen), for the output tests."""
+    return sweep_table(housing(), "price", lrs=[1e-3, 1e-2, 1e-1], steps=200, batch_size=32)

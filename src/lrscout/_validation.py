@@ -1,4 +1,6 @@
-"""Argument checks for the public API, declared once per argument instead of written as ifs.
+"""Argument checks for the public API, declared once per argument instead of written as ifs, and
+how a message names an argument: as the Python keyword, or as the caller spells it (the
+command line spells ``val_fraction`` as ``--val-fraction``).
 
 Each public entry point states what every argument must be (``Int(minimum=1)``,
 ``Real(low=0)``, ``OneOf(...)``, ``Function("...")``, ``PathArg()``...), either with the
@@ -16,15 +18,36 @@ import functools
 import inspect
 import math
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from numbers import Integral, Real as RealNumber
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
 from .errors import InvalidConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# How messages spell an argument: a Python keyword as it is, unless a caller says otherwise
+_SPELLING: ContextVar[Callable[[str], str]] = ContextVar("lrscout_argument_spelling", default=str)
+
+
+def argument(name: str) -> str:
+    """The argument ``name`` as the user gave it: the Python keyword (``val_fraction``), or, inside
+    ``spelled_as(...)``, that caller's spelling of it (``--val-fraction`` on the command line)."""
+    return _SPELLING.get()(name)
+
+
+@contextmanager
+def spelled_as(spelling: Callable[[str], str]) -> Iterator[None]:
+    """Messages raised inside the block name arguments as ``spelling(name)`` does."""
+    token = _SPELLING.set(spelling)
+    try:
+        yield
+    finally:
+        _SPELLING.reset(token)
 
 
 def _shown(value: object) -> str:
@@ -229,6 +252,11 @@ def checked(**constraints: Constraint) -> Callable[[F], F]:
 
 def positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     return Int(minimum)(name, value)
+
+
+def non_negative_int(name: str, value: object) -> int:
+    """An integer >= 0 (a seed, a count that may be zero)."""
+    return Int(0)(name, value)
 
 
 def finite_real(name: str, value: object, *, low: float | None = None, high: float | None = None,

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ..result import SweepResult
+from ..core.result import SweepResult
 
 STDOUT = "-"  # ``--json -``: the results on stdout, for a script to read, and nothing else there
 

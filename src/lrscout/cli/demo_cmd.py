@@ -1,23 +1,32 @@
-"""``lrscout demo``: the seeds' housing example, as real runs."""
+"""``lrscout demo``: the seeds' housing example, as real runs.
+
+Only click is imported at module level, so ``lrscout --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-from ..data.housing import housing
-from ..errors import InvalidConfigError
-from ..report.html import write_html
-from ..report.plot import save_plot
-from ..report.terminal import print_result
-from ..tabular import sweep_table
-from .common import console, ensure_dir, plain
-from .main import EXIT_OK
+import sys
+
+import click
+
+from .exit_codes import EXIT_OK
 
 SEEDS_GRID = (1e-3, 1e-2, 1e-1)
-STEPS = 200
-BATCH_SIZE = 32
+
+
+@click.command("demo")
+@click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the report, plot and JSON results.")
+@click.option("--quiet", "-q", is_flag=True, help="Print less.")
+def demo_command(out: str, quiet: bool) -> None:
+    """The seeds' housing example: raw features, then standardized."""
+    sys.exit(run(out, quiet))
 
 
 def demo_results():
     """(title, result) for raw and standardized features on the seeds' grid."""
+    from ..data.housing import BATCH_SIZE, STEPS, housing
+    from ..workflows.tabular import sweep_table
+
     table = housing()
     return [
         (f"{label} features", sweep_table(table, "price", scale=scale, lrs=SEEDS_GRID, steps=STEPS,
@@ -27,6 +36,13 @@ def demo_results():
 
 
 def run(out_dir: str, quiet: bool) -> int:
+    from ..data.housing import BATCH_SIZE, STEPS
+    from ..errors import InvalidConfigError
+    from ..report.html import write_html
+    from ..report.plot import save_plot
+    from ..report.terminal import print_result
+    from .common import console, ensure_dir, plain
+
     out = console()
     folder = ensure_dir(out_dir)
     if not quiet:

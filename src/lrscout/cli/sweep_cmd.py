@@ -1,14 +1,69 @@
-"""``lrscout sweep DATA.csv --target COL``."""
+"""``lrscout sweep DATA.csv --target COL``.
+
+Only click is imported at module level (``cli/main.py`` registers the command when it loads,
+and ``lrscout --help`` must stay fast); the sweep and its outputs load when it runs.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from ..grids import parse_grid
-from ..report.terminal import print_result
-from ..tabular import sweep_table
-from .common import check_outputs, console, json_to_stdout, plain, progress, write_outputs
-from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
+import click
+
+from .exit_codes import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
+
+MIN_STEPS = 10   # fewer points leave no trend, noise or saw-tooth to read: every verdict would be a guess
+
+
+@click.command("sweep")
+@click.argument("data", metavar="DATA.csv")
+@click.option("--target", "-t", required=True, help="Column to predict.")
+@click.option("--model", type=click.Choice(["linear", "logistic", "softmax"]), default=None,
+              help="Built-in model; inferred from the target when omitted.")
+@click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
+@click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
+              help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
+@click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="Heavy-ball momentum.")
+@click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
+              help="Feature scaling, fitted on the training split.")
+@click.option("--compare-scaling", is_flag=True,
+              help="Sweep raw and scaled features (--scale, or standard) and report the better range.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9),
+              help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed for the split and batch order.")
+@click.option("--json", "json_path", default=None,
+              help="Write the full results as JSON here; '-' prints them to stdout, and nothing else there.")
+@click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
+@click.option("--report", "report_path", default=None,
+              help="Write an interactive HTML report here (.html; one file that opens offline).")
+@click.option("--tensorboard", "tensorboard_dir", default=None, metavar="DIR",
+              help="Write each candidate's curve as a TensorBoard run under DIR (needs lrscout[tensorboard]).")
+@click.option("--mlflow", is_flag=True,
+              help="Log the sweep to MLflow's tracking URI, one child run per candidate (needs lrscout[mlflow]).")
+@click.option("--executor", type=click.Choice(["inline", "processes", "ray"]), default="inline", show_default=True,
+              help="Where candidates train: this process, a local process pool, or Ray (needs lrscout[ray]).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes (processes) or CPUs of the local Ray cluster (ray); default: one per core.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="processes: a candidate still training after SECONDS is taken to be hung; its worker is killed "
+                   "and the candidate recorded as failed.")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
+@click.option("--resume", is_flag=True,
+              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates "
+                   "are not rerun.")
+@click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
+              help="Keep at most N points per curve in the results (block means; first and last step exact). "
+                   "Verdicts are read from every step first; the journal keeps every step.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
+def sweep_command(**options) -> None:
+    """Sweep learning rates for a built-in NumPy model on a CSV file."""
+    sys.exit(run(**options))
 
 
 def run(data: str, target: str, model: str | None, features: str | None, lrs: str | None, steps: int,
@@ -16,11 +71,15 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         seed: int, json_path: str | None, plot_path: str | None, report_path: str | None,
         tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, timeout: float | None,
         ray_address: str | None, resume: bool, max_points: int | None, quiet: bool) -> int:
+    from ..core.grids import parse_grid
     from ..data import read_csv
     from ..errors import InvalidConfigError
-    from ..runners import runner_for
-    from ..runners.journal import journal_path
-    from ..sweep import SweepInterrupted
+    from ..executors import runner_for
+    from ..executors.journal import journal_path
+    from ..report.terminal import print_result
+    from ..workflows.sweep import SweepInterrupted
+    from ..workflows.tabular import sweep_table
+    from .common import check_outputs, console, json_to_stdout, plain, progress, write_outputs
 
     out = console(stderr=json_to_stdout(json_path))  # with --json -, stdout carries the results only
     check_outputs(json_path, plot_path, report_path, tensorboard_dir, mlflow)
@@ -42,7 +101,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
     with progress(not quiet, f"sweeping {table.name}") as on_batch:
         try:
             if compare_scaling:
-                from ..scaling import compare_scaling as compare
+                from ..workflows.scaling import compare_scaling as compare
 
                 scaled = scale if scale != "none" else "standard"
                 comparison = compare(table, target, scalings=("none", scaled), on_batch=on_batch, **options)

@@ -1,5 +1,10 @@
-"""Tabular data for the built-in models: CSV reading, checks, task inference, splits, scaling,
-and the seeds' housing example."""
+"""Data for the built-in models: CSV reading, the one checker of training arrays
+(``validation``), what data say about conditioning (``stats.DataStats``), task inference,
+splits, scaling, and the seeds' housing example.
+
+Layer 1, the lowest: it may import ``lrscout.errors``, ``lrscout._validation`` and NumPy; never
+the core (which reads ``DataStats``), problems, executors, workflows, frameworks or outputs.
+"""
 
 from .housing import housing
 from .prepare import Dataset, Scaler, infer_task, prepare

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..errors import DataError
 
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
+# Cells that spell a missing value (compared stripped and lower-cased): one list, for every column
+MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Table:
     def numeric(self, name: str) -> list[float]:
         """The column as floats; a missing, non-numeric or non-finite cell is an error."""
         values = []
-        missing = [i for i, v in enumerate(self.column(name)) if v.strip().lower() in _MISSING]
+        missing = [i for i, v in enumerate(self.column(name)) if v.strip().lower() in MISSING_TOKENS]
         if missing:
             raise DataError(f"{self.name}: column {name!r} has {len(missing)} missing value(s), first on "
                             f"data row {missing[0] + 1}; fill or drop them before sweeping")

@@ -9,6 +9,10 @@ Built on ``lrscout.torch.sweep``: a copy of the Trainer's model trains, with the
 Trainer builds (or yours), its training batches and collator, its ``compute_loss`` and its
 evaluation set; the result is the usual ``SweepResult``. Importing this package imports
 ``transformers`` (``pip install 'lrscout[hf]'``); ``import lrscout`` never does.
+
+Layer 6, beside ``lrscout.torch`` (an adapter at the edge, built on it). It may import
+``lrscout.torch``, ``lrscout.core``, ``lrscout.errors``, torch and transformers; never
+``lrscout.report`` or ``lrscout.cli``.
 """
 
 from ..errors import BackendUnavailableError

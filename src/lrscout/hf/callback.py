@@ -33,7 +33,7 @@ import torch
 import transformers
 
 from ..errors import InvalidConfigError
-from ..result import SweepResult
+from ..core.result import SweepResult
 from ..torch.rates import apply_group_rates, set_chosen_rate, unwrap_optimizer
 from .trainer import Passes, args_config, args_defaults, sweep_setup, sweep_trainer
 

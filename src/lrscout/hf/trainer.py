@@ -29,7 +29,7 @@ import torch
 import transformers
 
 from ..errors import InvalidConfigError
-from ..result import SweepResult
+from ..core.result import SweepResult
 from ..torch.api import sweep as torch_sweep
 from ..torch.rates import unwrap_optimizer
 

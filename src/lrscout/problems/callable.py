@@ -23,9 +23,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .._validation import Function, InstanceOf, Optional, checked, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 
 
 class CallableProblem:
@@ -56,6 +56,16 @@ class CallableProblem:
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
         steps = positive_int("steps", steps)
         return [self._train_one(float(lr), steps, pruner) for lr in lrs]
+
+    def train_one(self, lr: float, steps: int, *, pruner: DivergencePruner | None = None) -> Trace:
+        """One candidate: the function called once (``TrainsOneAtATime``; ``train`` calls it once per rate)."""
+        return self.train([lr], steps, pruner=pruner)[0]
+
+    def fingerprint(self) -> str:
+        """The function's module and qualified name (``Fingerprinted``). What lives inside it, such
+        as a data version, is not seen: pass ``config=`` to ``sweep`` to guard that too."""
+        fn = self.train_fn
+        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
     def _train_one(self, lr: float, steps: int, pruner: DivergencePruner | None) -> Trace:
         seen: list[float] = []

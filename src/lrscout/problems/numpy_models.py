@@ -11,19 +11,20 @@ features add, not how fast a rate learns the target's mean.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from .._validation import Int, Optional, Real, checked, positive_int
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.schedules import evaluate
+from ..core.types import Trace
+from ..data.stats import DataStats
 from ..data.validation import check_features, check_labels, check_split_sizes, check_target
-from ..diagnosis import DataStats
 from ..errors import DataError, InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..schedules import evaluate
-from ..types import Trace
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:
@@ -209,6 +210,13 @@ class NumpyProblem:
             "seed": self.seed,
         }
 
+    def fingerprint(self) -> str:
+        """A SHA-256 of the model's repr and the arrays as given (``Fingerprinted``)."""
+        digest = hashlib.sha256(repr(self.model).encode())
+        for array in (self.X, self.y, self.X_val, self.y_val):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        return "sha256:" + digest.hexdigest()
+
     def data_stats(self) -> DataStats:
         """Conditioning of the training features, the batch size and (for a classifier) the rows of
         each class in both splits, for ``lrscout.diagnose``."""
@@ -234,6 +242,11 @@ class NumpyProblem:
             out.append(perm[pos:pos + self.batch_size])
             pos += self.batch_size
         return out
+
+    def train_with_schedule(self, lrs: Sequence[float], steps: int, schedule: Callable[[int], float], *,
+                            pruner: DivergencePruner | None = None) -> list[Trace]:
+        """``train(..., schedule=schedule)`` (``AcceptsSchedule``: a warm-up can be replayed here)."""
+        return self.train(lrs, steps, pruner=pruner, schedule=schedule)
 
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:

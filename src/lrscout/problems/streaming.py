@@ -30,11 +30,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import finite_real, positive_int
+from .._validation import finite_real, non_negative_int, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..data.prepare import feature_columns
 from ..data.validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes
 from ..errors import DataError, InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 from .numpy_models import Model, NumpyProblem
 
 _VAL_SALT, _ORDER_SALT = 0x5EED_0001, 0x5EED_0002
@@ -56,9 +57,9 @@ class StreamingProblem:
         self.batch_size = positive_int("batch_size", batch_size)
         self.max_steps = positive_int("max_steps", max_steps)
         self.val_fraction = finite_real("val_fraction", val_fraction, low=0.0, high=0.9)
-        self.val_rows = positive_int("val_rows", val_rows, minimum=0)
+        self.val_rows = non_negative_int("val_rows", val_rows)
         self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.seed = positive_int("seed", seed, minimum=0)
+        self.seed = non_negative_int("seed", seed)
         self.chunk_rows = positive_int("chunk_rows", chunk_rows)
         self.target = target
         stat = _stat(self.path)
@@ -136,14 +137,10 @@ def _header(path: Path, target: str, features: Sequence[str] | None) -> tuple[tu
     if target not in names:
         raise DataError(f"{path.name}: no column named {target!r}; the columns are "
                         f"{', '.join(map(repr, names))}")
-    chosen = tuple(features) if features else tuple(c for c in names if c != target)
-    unknown = [c for c in chosen if c not in names]
+    unknown = [c for c in features or () if c not in names]
     if unknown:
         raise DataError(f"{path.name}: no feature column(s) {', '.join(map(repr, unknown))}")
-    if target in chosen:
-        raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
-    if not chosen:
-        raise DataError(f"{path.name}: no feature columns besides the target {target!r}")
+    chosen = feature_columns(names, target, features, source=path.name)
     return chosen, [names.index(c) for c in chosen] + [names.index(target)]
 
 

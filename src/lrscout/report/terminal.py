@@ -8,15 +8,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..result import SweepResult
-from ..types import as_sentence
+from ..core.result import SweepResult
+from ..core.types import as_sentence
 from .figures import VERDICT_COLORS, candidate_rows
 from .markup import lr_text, number
 
 if TYPE_CHECKING:
     from rich.console import Console, JustifyMethod, RenderableType
 
-    from ..sweep import BatchDone
+    from ..workflows.sweep import BatchDone
 
 
 def print_result(result: SweepResult, console: Console, title: str | None = None) -> None:

@@ -8,6 +8,10 @@ A ``TorchProblem`` is one more ``lrscout.Problem``: the core planner, curve read
 ``SweepResult`` are reused unchanged. The user's model, optimizer, random states and thread
 count are left exactly as they were. Importing this package imports torch; ``import lrscout``
 never does. The Lightning entry point lives in ``lrscout.torch.lightning``.
+
+Layer 6. It may import ``lrscout.core``, ``lrscout.problems``, ``lrscout.executors``,
+``lrscout.workflows`` (the sweep), ``lrscout.errors`` and torch; never ``lrscout.report`` or
+``lrscout.cli``.
 """
 
 from ..errors import BackendUnavailableError
@@ -19,10 +23,10 @@ except ImportError:
 
 from .api import sweep
 from .distributed import on_rank_zero
-from .rates import apply_group_rates
 from .mode import FallbackWarning, ModeChoice
 from .problem import TorchProblem
 from .range_test import range_test
+from .rates import apply_group_rates
 
 __all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "apply_group_rates", "on_rank_zero", "range_test",
            "sweep"]

@@ -8,14 +8,15 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 
 from .._validation import Flag, InstanceOf, Int, Optional, checked
+from ..core.planners import Planner
+from ..core.result import SweepResult
+from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from ..errors import InvalidConfigError
-from ..planners import Planner
-from ..result import SweepResult
-from ..sweep import BatchDone
-from ..sweep import sweep as core_sweep
-from ..thresholds import DEFAULT_THRESHOLDS, Thresholds
+from ..workflows.sweep import BatchDone
+from ..workflows.sweep import sweep as core_sweep
 from .distributed import on_rank_zero
 from .groups import DEFAULT_GROUP_RATIOS, check_ratios, resolve_groups, search_groups
+from .options import SetupOptions
 from .problem import TorchProblem
 from .range_test import RangeOptions, run_range_test
 from .state import preserved
@@ -91,12 +92,13 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
         raise InvalidConfigError(f"range_test: {exc}") from None
     ratios = check_ratios(group_ratios)
 
+    setup = SetupOptions(val_data=val_data, batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs,
+                         batch_size=batch_size, seed=seed, device=device, dtype=dtype, amp=amp,
+                         accumulation_steps=accumulation_steps, num_threads=num_threads, val_batches=val_batches,
+                         mode=mode, chunk_size=chunk_size, compile=compile, cuda_graphs=cuda_graphs)
+
     def run() -> SweepResult:
-        problem = TorchProblem(model, optimizer, loss_fn, train_data, val_data=val_data, batch_loss=batch_loss,
-                               optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed, device=device,
-                               dtype=dtype, mode=mode, amp=amp, accumulation_steps=accumulation_steps,
-                               num_threads=num_threads, chunk_size=chunk_size, compile=compile,
-                               cuda_graphs=cuda_graphs, val_batches=val_batches)
+        problem = TorchProblem(model, optimizer, loss_fn, train_data, setup=setup)
         members = None if groups is None else resolve_groups(groups, model, problem.bench.model)
         result = core_sweep(problem, lrs, steps, planner=planner, thresholds=thresholds, prune=prune,
                             on_batch=on_batch)

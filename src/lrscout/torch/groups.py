@@ -29,13 +29,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
-from ..analysis import read_curves
+from ..core.analysis import read_curves
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner
-from ..result import SweepResult
-from ..selection import choose
-from ..thresholds import Thresholds
-from ..types import Candidate, GroupRate, ratio_text
+from ..core.pruning import DivergencePruner
+from ..core.result import SweepResult
+from ..core.selection import choose
+from ..core.thresholds import Thresholds
+from ..core.types import Candidate, GroupRate, ratio_text
 from .sequential import SequentialEngine
 from .state import preserved
 from .workbench import resolve_model

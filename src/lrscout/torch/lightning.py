@@ -26,8 +26,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from ..core.result import SweepResult
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..result import SweepResult
 from .api import sweep
 from .rates import apply_group_rates, set_chosen_rate
 

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import torch
 
 from ..errors import InvalidConfigError
-from ..types import GroupRate
+from ..core.types import GroupRate
 from .optimizers import GROUP_RATES, GROUP_TAG, split_param_groups
 from .workbench import resolve_model
 

@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..problem import DivergencePruner
-from ..types import Trace
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from . import measures
 from .workbench import Workbench
 

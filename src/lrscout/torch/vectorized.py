@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad_and_value, vmap
 
-from ..problem import DivergencePruner
-from ..types import Trace
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from . import measures
 from .optim_rules import StackedOptimizer, rule_for
 from .sequential import Run, to_trace
