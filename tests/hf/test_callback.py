@@ -112,3 +112,16 @@ def test_the_decision_numbers_are_finite_floats_a_reporter_can_take(gpt2, tmp_pa
     trainer.train()
     numbers = next(e for e in trainer.state.log_history if "lrscout/candidates" in e)
     assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers.values())
+
+
+def test_a_second_train_keeps_the_groups_the_first_split_and_says_so(bert_body, tmp_path):
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1], steps=15, mode="sequential",
+                               groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
+    trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets, callbacks=[callback], max_steps=1,
+                           lr_scheduler_type="constant")
+    trainer.train()
+    trainer.train()
+    assert callback.result.group_lrs
+    text = next(entry["lrscout"] for entry in trainer.state.log_history if "lrscout" in entry)   # the second run's
+    assert "the per-group rates were not applied again" in text
+    assert {g["lrscout_group"] for g in trainer.optimizer.param_groups} == {"head", "body"}

@@ -16,6 +16,8 @@ from torch_kit import assert_unchanged, snapshot, torch
 import lrscout
 from lrscout.hf import LRScoutCallback, run_length, sweep_trainer
 
+GradientState = pytest.importorskip("accelerate.state").GradientState
+
 LRS = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 
 
@@ -43,6 +45,8 @@ def test_sweep_trainer_leaves_the_trainer_and_its_model_as_they_were_so_training
     sweep_trainer(trainer, lrs=[1e-3, 1e-1], steps=6)
     assert_unchanged(before, snapshot(swept))
     assert trainer_state(trainer) == state_before
+    # the sweep pulled only part of a pass: accelerate is told that pass ended
+    assert not GradientState().in_dataloader
     # the swept trainer's run is bit for bit the run of a trainer that was never swept
     torch.manual_seed(11)
     trainer.train()

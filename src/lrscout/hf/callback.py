@@ -34,6 +34,7 @@ import transformers
 
 from ..errors import InvalidConfigError
 from ..core.result import SweepResult
+from ..torch.optimizers import GROUP_TAG
 from ..torch.rates import apply_group_rates, set_chosen_rate, unwrap_optimizer
 from .trainer import Passes, args_config, args_defaults, sweep_setup, sweep_trainer
 
@@ -116,6 +117,10 @@ class LRScoutCallback(transformers.TrainerCallback):
         if unchanged is not None:
             return f"chose {chosen:g} but did not apply it: {unchanged}"
         if self.result.group_lrs:
+            if any(GROUP_TAG in g for g in unwrap_optimizer(optimizer).param_groups):
+                # a second train() reuses the optimizer the first one split: it cannot be split again
+                return (f"training at {chosen:g}; the per-group rates were not applied again: the optimizer's "
+                        "groups were split by an earlier run, whose ratios stay")
             apply_group_rates(optimizer, model, self.result, schedulers=schedulers)
             rates = ", ".join(f"{name} {lr:g}" for name, lr in self.result.group_lrs.items())
             return f"training at {chosen:g}, per parameter group: {rates}"
