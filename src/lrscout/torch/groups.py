@@ -172,16 +172,18 @@ def search_groups(problem: Any, result: SweepResult, members: Mapping[str, tuple
                 traces.append(replace(trace, lr=base * ratio))
                 trained += trace.steps_used
             candidates = tuple(Candidate(t, v) for t, v in zip(traces, read_curves(traces, thresholds)))
+            ratio_of = {t.lr: r for t, r in zip(traces, ratios)}
             decision = choose(candidates, thresholds)
             if decision.lr is not None and decision.lr == max(c.lr for c in candidates):
-                # the group's 1x is the rate the sweep chose: "extend the grid upward" is not advice here
+                # the group's largest rate is the one the sweep chose, so choose's "the largest rate
+                # tried: extend the grid upward" (selection.choose) is not advice here
                 decision = replace(decision, advice=tuple(a for a in decision.advice if "largest rate tried" not in a))
             tried = ", ".join(f"{ratio_text(c.lr / base)} {c.kind.value}" for c in candidates)
             if decision.lr is None:
                 reasons = (f"{name} keeps the chosen rate, {base:.3g}: no ratio read good ({tried})",
                            *decision.reasons)
             else:
-                factors[name] = decision.lr / base
+                factors[name] = ratio_of[decision.lr]
                 reasons = (f"{name} trains at {decision.lr:.3g}, {ratio_text(factors[name])} of the chosen rate "
                            f"(tried {tried}, the other groups at their chosen rates)", *decision.reasons)
             rates.append(GroupRate(name, base * factors[name], factors[name], members[name], reasons, candidates,
