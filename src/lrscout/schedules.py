@@ -46,6 +46,8 @@ import numpy as np
 from ._validation import finite_real, positive_int
 from .errors import BackendUnavailableError, InvalidConfigError
 
+VALUE_BYTES = 8   # one float64 per step
+
 __all__ = [
     "Schedule", "Constant", "Linear", "StepDecay", "ExponentialDecay", "CosineDecay",
     "OneCycle", "Cyclic", "CosineWarmRestarts", "Join",
@@ -445,7 +447,14 @@ def evaluate(schedule: Callable[[int], float], n: int) -> np.ndarray:
 
     Works for ``one_cycle(...).momentum`` and hand-written schedules too.
     """
+    from . import _memory
+
     n = _count("evaluate", "n", n, minimum=0)
+    available = _memory.available_bytes()
+    if available is not None and n * VALUE_BYTES > available:   # refused before allocating, not half-way
+        raise InvalidConfigError(f"evaluate: n={n:,} values take {_memory.format_bytes(n * VALUE_BYTES)} of memory "
+                                 f"and about {_memory.format_bytes(available)} is available; evaluate fewer steps, "
+                                 "or call the schedule at the steps you need (schedule(step))")
     return np.fromiter(map(schedule, range(n)), dtype=np.float64, count=n)
 
 
