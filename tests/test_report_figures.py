@@ -121,3 +121,22 @@ def test_table_rows_carry_the_evidence_and_steps(housing_sweep):
     row = rows[2]
     assert dict(row.evidence)["update_cosine"] == housing_sweep.candidate(0.1).verdict.evidence.update_cosine
     assert row.steps_used == row.steps_planned == 200 and not row.pruned
+
+
+def test_loss_by_lr_frames_every_candidate_including_the_lowest_oscillating_one(housing_sweep):
+    fig = loss_by_lr_figure(housing_sweep)
+    low, high = fig.log_limits if fig.log_y else fig.linear_limits
+    levels = [v for p in fig.points for v in (p.final_loss, p.val_loss) if v is not None]
+    assert len(levels) == 2 * len(housing_sweep.candidates)
+    assert all(low < v < high for v in levels)
+    lowest = min(fig.points, key=lambda p: p.final_loss)
+    assert lowest.verdict is VerdictKind.OSCILLATING and lowest.lr == 0.1   # the raw demo's 0.1
+
+
+def test_loss_by_lr_frames_a_diverged_level_on_a_log_axis():
+    result = sweep(CallableProblem(quadratic), [1e-3, 0.3, 2.2], steps=40, prune=False)
+    fig = loss_by_lr_figure(result)
+    finite = [p.final_loss for p in fig.points if p.final_loss is not None]
+    assert max(finite) / min(finite) > 1e3 and fig.log_y
+    low, high = fig.log_limits
+    assert all(low < v < high for v in finite)
