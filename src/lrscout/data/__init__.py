@@ -1,5 +1,5 @@
 """Tabular data for the built-in models: CSV reading, checks, task inference, splits, scaling,
-and the seeds' housing example."""
+and the house-price example."""
 
 from .housing import housing
 from .prepare import Dataset, Scaler, infer_task, prepare

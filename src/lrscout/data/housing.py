@@ -1,11 +1,12 @@
-"""The seeds' housing example, generated deterministically (nothing is downloaded).
+"""The house-price example (lot frontage and depth), generated deterministically (nothing is
+downloaded).
 
 Each lot has a frontage x1 and a depth x2, in hundreds of feet, drawn uniformly from
 0.5-4.5 and 1-5; the price (in $100k) is 0.8 x1 + 0.5 x2 + 0.6 plus noise (sd 0.2). The
 features are positive with means (2.5, 3) well above their spread (sd about 1.15): unscaled,
 the design is badly conditioned (with the intercept, the loss's Hessian has eigenvalues of
 about 0.07, 1.5 and 19),
-which is exactly the case the seeds' example describes:
+which is exactly the case the example is about:
 
 - at 0.001 the loss barely moves next to 0.01 (too slow);
 - at 0.01 it falls steadily;
