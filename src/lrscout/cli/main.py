@@ -64,6 +64,9 @@ def cli() -> None:
 @click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
               help="Keep at most N points per curve in the results (block means; first and last step exact). "
                    "Verdicts are read from every step first; the journal keeps every step.")
+@click.option("--stream", is_flag=True,
+              help="Read DATA.csv in chunks and keep only the rows the sweep trains on, for a file larger than "
+                   "memory (numeric, comma-separated; mini-batches, --batch-size default 64; no --scale).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
 def sweep_command(**options) -> None:
     """Sweep learning rates for a built-in NumPy model on a CSV file."""
@@ -76,7 +79,7 @@ def sweep_command(**options) -> None:
 @click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the report, plot and JSON results.")
 @click.option("--quiet", "-q", is_flag=True, help="Print less.")
 def demo_command(out: str, quiet: bool) -> None:
-    """The seeds' housing example: raw features, then standardized."""
+    """The house-price example (lot frontage and depth): raw features, then standardized."""
     from .demo_cmd import run
 
     sys.exit(run(out, quiet))
@@ -107,6 +110,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except LrscoutError as exc:
         click.echo(f"lrscout: error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except MemoryError:
+        # the checks before work refuse what clearly cannot fit; this is what they could not foresee
+        click.echo("lrscout: error: ran out of memory; use fewer --steps or candidates, a smaller file, or "
+                   "--stream for a file larger than memory", err=True)
         sys.exit(EXIT_BAD_INPUT)
 
 
