@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import math
 import stat
 import sys
@@ -29,7 +30,9 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
 # costs itself in the string and again while the row is parsed.
 BYTES_PER_CELL = 110
 BYTES_PER_FILE_BYTE = 2
-SAMPLE_BYTES = 1 << 20          # the part of the file read to learn its dialect and cell size
+SAMPLE_BYTES = 1 << 20          # the part of the file read to estimate its cells' size
+SNIFF_LINES = 100               # lines the delimiter is guessed from
+DELIMITERS = ",;\t"
 PROGRESS_EVERY = 1 << 20        # characters read between two progress reports
 ROWS_PER_BLOCK = 4096           # rows parsed before they are moved into the columns
 SHOWN_COLUMNS = 20              # column names listed in an error message before "..."
@@ -142,11 +145,29 @@ def _checked_path(path: str | Path) -> tuple[Path, int]:
     return p, info.st_size
 
 
-def _sniff(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+class _Dialect(csv.excel):
+    delimiter = ","
+
+
+def _sniff(sample: str, cut: bool) -> type[csv.Dialect]:
+    """The delimiter (comma, semicolon or tab) that splits the sample's complete lines into the
+    same number of cells as the header, most cells first. csv.Sniffer gives up on wide files
+    whose sample ends mid-line (or succeeds there and fails on a longer sample)."""
+    lines = list(io.StringIO(sample, newline=""))
+    if cut and len(lines) > 1:
+        lines = lines[:-1]            # cut by the sample's end
+    lines = lines[:SNIFF_LINES]
+    best: tuple[tuple[bool, float, int], str] | None = None
+    for delimiter in DELIMITERS:
+        try:
+            widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        except csv.Error:
+            continue
+        if widths:
+            agreeing = sum(w == widths[0] for w in widths) / len(widths)
+            score = ((widths[0] > 1, agreeing, widths[0]), delimiter)
+            best = score if best is None or score[0] > best[0] else best
+    return type("Dialect", (_Dialect,), {"delimiter": best[1] if best else ","})
 
 
 def estimate_memory(sample: str, dialect, file_bytes: int) -> int:
@@ -203,7 +224,7 @@ def read_csv(path: str | Path, *, on_progress: ProgressCallback | None = None) -
         with _long_fields(), p.open(newline="", encoding="utf-8-sig") as fh:
             sample = fh.read(SAMPLE_BYTES)
             fh.seek(0)
-            dialect = _sniff(sample)
+            dialect = _sniff(sample, cut=len(sample) >= SAMPLE_BYTES)
             check_memory(p, estimate_memory(sample, dialect, size), size)
             lines = _Lines(fh, size, on_progress)
             header, cells = _parse(p, csv.reader(lines, dialect), lines)
