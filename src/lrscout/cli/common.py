@@ -140,8 +140,8 @@ def check_outputs(json_path: str | None, plot_path: str | None, report_path: str
     Every output must be writable (its folder is tried), and none may be an input (``inputs``:
     (what, path) pairs, such as the data file) or another output, under any name: writing it
     would destroy what was read, or one output would overwrite another. ``journal`` is the file
-    a sweep with --json records its candidates in; ``folders`` are (option, folder) outputs
-    that are created when missing (TensorBoard's is added here).
+    a sweep with --json records its candidates in; ``folders`` are further (option, folder)
+    outputs that are created when missing, as the TensorBoard folder is (the demo's --out).
     """
     from ..errors import InvalidConfigError
     from ..report.html import SUFFIXES

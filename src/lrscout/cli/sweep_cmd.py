@@ -12,7 +12,6 @@ from .common import (check_outputs, check_sweep_memory, console, json_to_stdout,
                      write_outputs)
 from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
 
-FIRST_ROUND = 5            # the adaptive plan's first round: 1e-4 ... 1, trained together
 STREAM_BATCH_SIZE = 64     # --stream trains on mini-batches; a full batch of a huge file is not a sample
 INFER_ROWS = 10_000        # rows read to infer the model of a streamed file
 SAMPLE_ROW_COPIES = 3      # a streamed sample is merged with each chunk: the kept rows, the chunk, their union
@@ -47,7 +46,9 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         batch_size = batch_size or STREAM_BATCH_SIZE
     outputs = [option for option, given in (("--json", json_path), ("--report", report_path), ("--plot", plot_path),
                                             ("--tensorboard", tensorboard_dir), ("--mlflow", mlflow)) if given]
-    candidates = len(grid) if grid is not None else FIRST_ROUND
+    from ..planners import AdaptivePlanner
+
+    candidates = len(grid) if grid is not None else len(AdaptivePlanner().ask())   # the first round, trained together
     check_sweep_memory(steps, candidates, mini_batch=batch_size is not None, outputs=outputs, max_points=max_points)
     journal_was_there = journal is not None and journal.exists()
     try:
@@ -203,8 +204,10 @@ def _head_targets(path: Path, target: str) -> tuple[list[float], int]:
             rows = csv.reader(fh)
             header = [c.strip() for c in next(rows, [])]
             if target not in header:
-                shown = ", ".join(repr(c) for c in header[:20]) + (", ..." if len(header) > 20 else "")
-                raise DataError(f"{path.name}: no column named {target!r}; the columns are {shown}")
+                shown = ", ".join(repr(c[:40]) for c in header[:20]) + (", ..." if len(header) > 20 else "")
+                hint = ("; --stream reads comma-separated files only" if any(";" in c or "\t" in c for c in header)
+                        else "")
+                raise DataError(f"{path.name}: no column named {target!r}; the columns are {shown}{hint}")
             column = header.index(target)
             values = []
             for number, row in enumerate(islice(rows, INFER_ROWS), start=1):
