@@ -197,7 +197,7 @@ def test_steps_whose_curves_cannot_fit_are_refused_before_training(tmp_path):
 
 def test_the_steps_that_fit_are_the_ones_suggested(tmp_path, monkeypatch):
     numeric_csv(tmp_path / "d.csv")
-    monkeypatch.setattr(lrscout._memory, "available_bytes", lambda: 2_000_000)
+    monkeypatch.setattr(lrscout._memory, "available_bytes", lambda: 1_000_000)
     message = assert_error(invoke("sweep", "d.csv", "-t", "y", "--steps", "1000000", "--lrs", "0.01,0.1",
                                   cwd=tmp_path), "use --steps")
     fit = int(message.split("use --steps ")[1].split()[0].replace(",", ""))
