@@ -37,8 +37,8 @@ from typing import Any, Callable
 import numpy as np
 
 import lrscout
-from lrscout.runners import InlineRunner, ProcessRunner, RayRunner
-from lrscout.runners.threads import THREAD_ENV_VARS, available_cores
+from lrscout.executors import InlineRunner, ProcessRunner, RayRunner
+from lrscout.executors.threads import THREAD_ENV_VARS, available_cores
 
 LRS = [float(x) for x in np.geomspace(1e-3, 1e-1, 8)]
 
@@ -176,7 +176,7 @@ def bench_ray(repeats: int) -> list[dict[str, Any]]:
 
 
 def bench_journal(repeats: int) -> list[dict[str, Any]]:
-    from lrscout.runners.journal import Journal
+    from lrscout.executors.journal import Journal
 
     trace = lrscout.Trace(lr=0.1, train_loss=np.linspace(1, 0.1, 200))
     verdict = lrscout.read_curve(trace.train_loss)

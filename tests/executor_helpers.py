@@ -154,3 +154,44 @@ class HangsAt:
             while True:
                 time.sleep(60)
         return curve(lr, steps)
+
+
+class HeldAndRecorded:
+    """Trains like ``curve``, but first records the attempt (learning rate, Ray node, process)
+    as a JSON file under ``folder`` and then holds until the file ``folder/go`` exists, so a
+    test can act while candidates are known to be training (``release`` lets them finish).
+
+    Outside a Ray worker the node is recorded as ``"this process"``. A candidate held longer
+    than ``hold_limit`` seconds raises, so a test that never releases fails instead of hanging.
+    """
+
+    def __init__(self, folder: str | Path, hold_limit: float = 120.0) -> None:
+        self.folder, self.hold_limit = str(folder), hold_limit
+
+    def __call__(self, lr: float, steps: int) -> np.ndarray:
+        import json
+        import uuid
+
+        ray = sys.modules.get("ray")
+        node = ray.get_runtime_context().get_node_id() if ray is not None and ray.is_initialized() \
+            else "this process"
+        record = Path(self.folder, f"attempt-{uuid.uuid4().hex}.json")
+        record.with_suffix(".tmp").write_text(json.dumps({"lr": lr, "node": node, "pid": os.getpid()}))
+        record.with_suffix(".tmp").rename(record)  # whole or absent: the test may read it at any moment
+        deadline = time.monotonic() + self.hold_limit
+        while not Path(self.folder, "go").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"lr {lr!r} was held {self.hold_limit:g} s and never released")
+            time.sleep(0.02)
+        return curve(lr, steps)
+
+    @staticmethod
+    def attempts(folder: str | Path) -> list[dict]:
+        """Every attempt recorded so far: ``{"lr", "node", "pid"}`` each."""
+        import json
+
+        return [json.loads(p.read_text()) for p in Path(folder).glob("attempt-*.json")]
+
+    @staticmethod
+    def release(folder: str | Path) -> None:
+        Path(folder, "go").touch()

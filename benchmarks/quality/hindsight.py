@@ -27,7 +27,8 @@ from .tasks import Task
 
 HINDSIGHT_FILE = Path(__file__).parent / "hindsight.json"
 SCHEMA = "lrscout-benchmarks.hindsight/2"        # /2: runs record the training-split loss, which decides divergence
-RUN_FIELDS = ("init_val", "final_val", "steps", "init_train", "final_train")   # per grid point, a list each, in seed order
+# per grid point, a list each, in seed order
+RUN_FIELDS = ("init_val", "final_val", "steps", "init_train", "final_train")
 
 
 class StaleHindsight(Exception):

@@ -25,7 +25,15 @@ class DataError(LrscoutError):
 
 
 class ResultsFileError(LrscoutError):
-    """A results file that cannot be read back (not JSON, wrong schema, newer version)."""
+    """A results file that cannot be read back (not JSON, wrong schema, newer version) or written
+    (a folder, a missing folder, no permission)."""
+
+
+class UnknownCandidateError(LrscoutError, KeyError):
+    """A learning rate the sweep did not run, asked of a result; also a ``KeyError``, as a lookup."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
 
 
 class BackendUnavailableError(LrscoutError, ImportError):

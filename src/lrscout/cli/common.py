@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ..result import SweepResult
+from ..core.result import SweepResult
 
 STDOUT = "-"  # ``--json -``: the results on stdout, for a script to read, and nothing else there
 
@@ -214,23 +214,23 @@ def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | N
         except LrscoutError as exc:      # already says what it could not write
             failures.append(str(exc))
 
-    def results_file() -> None:
+    def results_file(json_path: str) -> None:
         result.save(json_path)
         note(f"results written to {json_path}")
 
-    def plot() -> None:
+    def plot(plot_path: str) -> None:
         from ..report.plot import save_plot
 
         save_plot(shown, plot_path)
         note(f"plot written to {plot_path}")
 
-    def report() -> None:
+    def report(report_path: str) -> None:
         from ..report.html import write_html
 
         write_html(shown, report_path)
         note(f"report written to {report_path} (opens offline in any browser)")
 
-    def tensorboard() -> None:
+    def tensorboard(tensorboard_dir: str) -> None:
         from ..report.tensorboard_export import write_tensorboard
 
         runs = write_tensorboard(result, tensorboard_dir)
@@ -247,13 +247,13 @@ def write_outputs(result: SweepResult, json_path: str | None, plot_path: str | N
         sys.stdout.write(result.to_json(indent=1) + "\n")
         sys.stdout.flush()
     elif json_path:
-        attempt(f"--json {json_path!r}", results_file)
+        attempt(f"--json {json_path!r}", lambda: results_file(json_path))
     if plot_path:
-        attempt(f"--plot {plot_path!r}", plot)
+        attempt(f"--plot {plot_path!r}", lambda: plot(plot_path))
     if report_path:
-        attempt(f"--report {report_path!r}", report)
+        attempt(f"--report {report_path!r}", lambda: report(report_path))
     if tensorboard_dir:
-        attempt(f"--tensorboard {tensorboard_dir!r}", tensorboard)
+        attempt(f"--tensorboard {tensorboard_dir!r}", lambda: tensorboard(tensorboard_dir))
     if mlflow:
         attempt("--mlflow", mlflow_run)
     if failures:
@@ -285,21 +285,23 @@ def check_sweep_memory(steps: int, candidates: int, *, mini_batch: bool, outputs
                        max_points: int | None, other_bytes: int = 0, other: str = "") -> None:
     """Refuse a sweep whose curves cannot fit in memory, before it allocates them, saying how
     much they would take and how many steps would fit."""
-    from .. import _memory
+    from ..data import memory
     from ..errors import InvalidConfigError
 
     per_step, need = sweep_memory(steps, candidates, mini_batch=mini_batch, outputs=outputs, max_points=max_points)
     need += other_bytes
-    available = _memory.available_bytes()
+    available = memory.available_bytes()
     if available is None or need <= available:
         return
     fit = max(0, (available - other_bytes) // per_step)
-    what = f"{candidates} candidates' curves of {steps:,} steps" + (f" written to {', '.join(outputs)}" if outputs else "")
-    advice = (f"use --steps {fit:,} or fewer" if fit >= 10 else "even the shortest window does not fit; free memory first")
+    what = f"{candidates} candidates' curves of {steps:,} steps"
+    what += f" written to {', '.join(outputs)}" if outputs else ""
+    advice = (f"use --steps {fit:,} or fewer" if fit >= 10
+              else "even the shortest window does not fit; free memory first")
     if outputs and max_points is None:
         advice += ", or --max-points to keep fewer points per curve in the outputs"
-    raise InvalidConfigError(f"--steps {steps:,} would take about {_memory.format_bytes(need)} of memory ({what}"
-                             f"{other}), and about {_memory.format_bytes(available)} is available: {advice}")
+    raise InvalidConfigError(f"--steps {steps:,} would take about {memory.format_bytes(need)} of memory ({what}"
+                             f"{other}), and about {memory.format_bytes(available)} is available: {advice}")
 
 
 @contextmanager

@@ -1,24 +1,33 @@
-"""``lrscout demo``: the house-price example (lot frontage and depth), as real runs."""
+"""``lrscout demo``: the house-price example (lot frontage and depth), as real runs.
+
+Only click is imported at module level, so ``lrscout --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-from ..data.housing import housing
-from ..errors import InvalidConfigError
-from ..report.html import write_html
-from ..report.plot import save_plot
-from ..report.terminal import print_result
-from ..tabular import sweep_table
-from .common import check_outputs, console, ensure_dir, plain
-from .main import EXIT_OK
+import sys
+
+import click
+
+from .exit_codes import EXIT_OK
 
 GRID = (1e-3, 1e-2, 1e-1)
 TITLE = "the house-price example"
-STEPS = 200
-BATCH_SIZE = 32
+
+
+@click.command("demo")
+@click.option("--out", default="lrscout-demo", show_default=True, help="Folder for the report, plot and JSON results.")
+@click.option("--quiet", "-q", is_flag=True, help="Print less.")
+def demo_command(out: str, quiet: bool) -> None:
+    """The house-price example (lot frontage and depth): raw features, then standardized."""
+    sys.exit(run(out, quiet))
 
 
 def demo_results():
     """(title, result) for raw and standardized features on the grid 0.001, 0.01, 0.1."""
+    from ..data.housing import BATCH_SIZE, STEPS, housing
+    from ..workflows.tabular import sweep_table
+
     table = housing()
     return [
         (f"{label} features", sweep_table(table, "price", scale=scale, lrs=GRID, steps=STEPS,
@@ -28,6 +37,13 @@ def demo_results():
 
 
 def run(out_dir: str, quiet: bool) -> int:
+    from ..data.housing import BATCH_SIZE, STEPS
+    from ..errors import InvalidConfigError
+    from ..report.html import write_html
+    from ..report.plot import save_plot
+    from ..report.terminal import print_result
+    from .common import check_outputs, console, ensure_dir, plain
+
     out = console()
     check_outputs(None, None, folders=[("--out", out_dir)])   # before the sweeps, not after them
     folder = ensure_dir(out_dir)

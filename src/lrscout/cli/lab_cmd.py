@@ -21,10 +21,10 @@ def lab_command(scenario: str | None, list_only: bool, plot_path: str | None) ->
     SCENARIO is scaling, exploding, noise, overfit, too-high or too-low (--list explains each).
     """
     from ..errors import InvalidConfigError
-    from ..lab import SCENARIOS, run_scenario
     from ..report.terminal import print_result
+    from ..workflows.lab import SCENARIOS, run_scenario
     from .common import check_outputs, console
-    from .main import EXIT_OK
+    from .exit_codes import EXIT_OK
 
     out = console()
     if list_only:

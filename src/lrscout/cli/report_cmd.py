@@ -20,7 +20,7 @@ import click
 def report_command(results: tuple[str, ...], output: str | None, title: str | None, quiet: bool) -> None:
     """Write an HTML report from results saved with --json (several files: one section each,
     e.g. raw.json standardized.json). The page works offline."""
-    from ..result import SweepResult
+    from ..core.result import SweepResult
     from ..report.html import write_html
     from .common import check_outputs, console, plain
 

@@ -10,8 +10,8 @@ import sys
 
 import click
 
-# The kinds of ``lrscout.recommend.KINDS``, spelled out so that --help needs no import
-# (tests/test_recommend.py checks the two agree).
+# The kinds of ``lrscout.core.recipes.KINDS``, spelled out so that --help needs no import
+# (tests/cli/test_schedule_cmd.py checks the two agree).
 KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
 _MARKS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9)   # fractions of the run shown in the table
 # Every step is evaluated up to this many (a few microseconds each); a longer run is sampled
@@ -32,9 +32,9 @@ def schedule_command(kind: str, peak: float, steps: int, warmup: int, plot_path:
 
     KIND is warmup_cosine, cosine, one_cycle, step or constant.
     """
-    from ..recommend import build_schedule
+    from ..core.recipes import build_schedule
     from .common import check_outputs, console
-    from .main import EXIT_OK
+    from .exit_codes import EXIT_OK
 
     check_outputs(None, plot_path)
     schedule = build_schedule(kind, peak, steps, warmup_steps=warmup)

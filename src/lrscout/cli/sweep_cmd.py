@@ -1,16 +1,80 @@
-"""``lrscout sweep DATA.csv --target COL``."""
+"""``lrscout sweep DATA.csv --target COL``.
+
+Only click and the standard library are imported at module level (``cli/main.py`` registers
+the command when it loads, and ``lrscout --help`` must stay fast); the sweep and its outputs
+load when it runs.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..grids import parse_grid
-from ..report.terminal import print_result
-from ..tabular import sweep_table
-from .common import (check_outputs, check_sweep_memory, console, json_to_stdout, plain, progress, status,
-                     write_outputs)
-from .main import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
+import click
+
+from .exit_codes import EXIT_INTERRUPTED, EXIT_NO_CHOICE, EXIT_OK
+
+if TYPE_CHECKING:
+    from ..data.table import Table
+    from ..problems.numpy_models import Model
+    from ..problems.streaming import StreamingProblem
+
+MIN_STEPS = 10   # fewer points leave no trend, noise or saw-tooth to read: every verdict would be a guess
+
+
+@click.command("sweep")
+@click.argument("data", metavar="DATA.csv")
+@click.option("--target", "-t", required=True, help="Column to predict.")
+@click.option("--model", type=click.Choice(["linear", "logistic", "softmax"]), default=None,
+              help="Built-in model; inferred from the target when omitted.")
+@click.option("--features", default=None, help="Comma-separated feature columns (default: all but the target).")
+@click.option("--lrs", default=None, help="Explicit grid, e.g. 1e-3,1e-2,0.1 (skips the adaptive search).")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(min=MIN_STEPS),
+              help=f"Training steps per candidate (at least {MIN_STEPS}: a shorter curve cannot be read).")
+@click.option("--batch-size", default=None, type=click.IntRange(min=1), help="Mini-batch size (default: full batch).")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="Heavy-ball momentum.")
+@click.option("--scale", type=click.Choice(["none", "standard", "minmax"]), default="none", show_default=True,
+              help="Feature scaling, fitted on the training split.")
+@click.option("--compare-scaling", is_flag=True,
+              help="Sweep raw and scaled features (--scale, or standard) and report the better range.")
+@click.option("--val-fraction", default=0.2, show_default=True, type=click.FloatRange(0.0, 0.9),
+              help="Share of rows held out.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seed for the split and batch order.")
+@click.option("--json", "json_path", default=None,
+              help="Write the full results as JSON here; '-' prints them to stdout, and nothing else there.")
+@click.option("--plot", "plot_path", default=None, help="Write loss curves here (.png, .svg or .pdf).")
+@click.option("--report", "report_path", default=None,
+              help="Write an interactive HTML report here (.html; one file that opens offline).")
+@click.option("--tensorboard", "tensorboard_dir", default=None, metavar="DIR",
+              help="Write each candidate's curve as a TensorBoard run under DIR (needs lrscout[tensorboard]).")
+@click.option("--mlflow", is_flag=True,
+              help="Log the sweep to MLflow's tracking URI, one child run per candidate (needs lrscout[mlflow]).")
+@click.option("--executor", type=click.Choice(["inline", "processes", "ray"]), default="inline", show_default=True,
+              help="Where candidates train: this process, a local process pool, or Ray (needs lrscout[ray]).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes (processes) or CPUs of the local Ray cluster (ray); default: one per core.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="processes: a candidate still training after SECONDS is taken to be hung; its worker is killed "
+                   "and the candidate recorded as failed.")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="Run on this Ray cluster instead of starting a local one (RAY_ADDRESS is not read).")
+@click.option("--resume", is_flag=True,
+              help="Continue the sweep journaled next to --json (PATH.journal.jsonl); finished candidates "
+                   "are not rerun.")
+@click.option("--max-points", default=None, type=click.IntRange(min=3), metavar="N",
+              help="Keep at most N points per curve in the results (block means; first and last step exact). "
+                   "Verdicts are read from every step first; the journal keeps every step.")
+@click.option("--stream", is_flag=True,
+              help="Read DATA.csv in chunks and keep only the rows the sweep trains on, for a file larger than "
+                   "memory (numeric, comma-separated; mini-batches, --batch-size default 64; no --scale).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the chosen learning rate.")
+def sweep_command(**options) -> None:
+    """Sweep learning rates for a built-in NumPy model on a CSV file."""
+    sys.exit(run(**options))
 
 STREAM_BATCH_SIZE = 64     # --stream trains on mini-batches; a full batch of a huge file is not a sample
 INFER_ROWS = 10_000        # rows read to infer the model of a streamed file
@@ -22,11 +86,17 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         seed: int, json_path: str | None, plot_path: str | None, report_path: str | None,
         tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, timeout: float | None,
         ray_address: str | None, resume: bool, max_points: int | None, quiet: bool, stream: bool = False) -> int:
-    from ..data.table import read_csv
+    from ..core.grids import parse_grid
+    from ..core.planners import AdaptivePlanner
+    from ..data.table import Table, read_csv
     from ..errors import InvalidConfigError
-    from ..runners import runner_for
-    from ..runners.journal import journal_path
-    from ..sweep import SweepInterrupted
+    from ..executors import runner_for
+    from ..executors.journal import journal_path
+    from ..report.terminal import print_result
+    from ..workflows.sweep import SweepInterrupted
+    from ..workflows.tabular import sweep_table
+    from .common import (check_outputs, check_sweep_memory, console, json_to_stdout, plain, progress, status,
+                         write_outputs)
 
     out = console(stderr=json_to_stdout(json_path))  # with --json -, stdout carries the results only
     journal = journal_path(json_path) if json_path and not json_to_stdout(json_path) and not compare_scaling else None
@@ -34,54 +104,55 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                   journal=journal)
     grid = parse_grid(lrs) if lrs is not None else None
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
-    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)  # bad combinations fail before any work
+    # bad combinations fail before any work
+    runner = runner_for(executor, workers=workers, ray_address=ray_address, timeout=timeout)
     if resume and journal is None:
-        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): give "
-                                 "the interrupted run's --json file"
+        raise InvalidConfigError("--resume continues the sweep journaled next to --json PATH (PATH.journal.jsonl): "
+                                 "give the interrupted run's --json file"
                                  + (", without --compare-scaling" if compare_scaling else ""))
     if stream:
         if scale != "none" or compare_scaling:
             raise InvalidConfigError("--stream trains on the features as they are in the file: --scale and "
                                      "--compare-scaling need the whole table; scale the file first, or drop --stream")
-        batch_size = batch_size or STREAM_BATCH_SIZE
     outputs = [option for option, given in (("--json", json_path), ("--report", report_path), ("--plot", plot_path),
                                             ("--tensorboard", tensorboard_dir), ("--mlflow", mlflow)) if given]
-    from ..planners import AdaptivePlanner
-
     candidates = len(grid) if grid is not None else len(AdaptivePlanner().ask())   # the first round, trained together
-    check_sweep_memory(steps, candidates, mini_batch=batch_size is not None, outputs=outputs, max_points=max_points)
+    check_sweep_memory(steps, candidates, mini_batch=stream or batch_size is not None, outputs=outputs,
+                       max_points=max_points)
     journal_was_there = journal is not None and journal.exists()
     try:
         with status(not quiet, f"reading {Path(data).name}") as say:
+            source: Table | StreamingProblem
+            config: dict[str, Any] = {}
             if stream:
-                problem, config = _streaming_problem(data, target, model, feature_list, batch_size, steps, val_fraction,
-                                                     momentum, seed, outputs=outputs, candidates=candidates,
-                                                     max_points=max_points)
-                table = None
+                source, config = _streaming_problem(data, target, model, feature_list, batch_size or STREAM_BATCH_SIZE,
+                                                    steps, val_fraction, momentum, seed, outputs=outputs,
+                                                    candidates=candidates, max_points=max_points)
             else:
-                table = read_csv(data, on_progress=_reading(say, Path(data).name))
+                source = read_csv(data, on_progress=_reading(say, Path(data).name))
                 if say is not None:
                     say(f"checking and preparing the columns of {Path(data).name}")
         name = Path(data).name
-        options = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid, steps=steps,
-                       batch_size=batch_size, momentum=momentum, seed=seed, executor=runner, max_points=max_points)
+        options: dict[str, Any] = dict(model=model, features=feature_list, val_fraction=val_fraction, lrs=grid,
+                                       steps=steps, batch_size=batch_size, momentum=momentum, seed=seed,
+                                       executor=runner, max_points=max_points)
         comparison = None
         interrupted = False
         with progress(not quiet, f"sweeping {name}") as on_batch:
             try:
-                if stream:
-                    from ..sweep import sweep
+                if not isinstance(source, Table):   # streamed
+                    from ..workflows.sweep import sweep
 
-                    result = sweep(problem, grid, steps, on_batch=on_batch, config=config, executor=runner,
+                    result = sweep(source, grid, steps, on_batch=on_batch, config=config, executor=runner,
                                    journal=journal, resume=resume, max_points=max_points)
                 elif compare_scaling:
-                    from ..scaling import compare_scaling as compare
+                    from ..workflows.scaling import compare_scaling as compare
 
                     scaled = scale if scale != "none" else "standard"
-                    comparison = compare(table, target, scalings=("none", scaled), on_batch=on_batch, **options)
+                    comparison = compare(source, target, scalings=("none", scaled), on_batch=on_batch, **options)
                     result = comparison.results[comparison.better]
                 else:
-                    result = sweep_table(table, target, scale=scale, on_batch=on_batch, journal=journal,
+                    result = sweep_table(source, target, scale=scale, on_batch=on_batch, journal=journal,
                                          resume=resume, **options)
             except SweepInterrupted as stopped:
                 result, interrupted, comparison = stopped.result, True, None
@@ -118,7 +189,7 @@ def _reading(say, name: str):
     """Progress of reading a file, for the status line: at most a few updates a second."""
     if say is None:
         return None
-    from .._memory import format_bytes
+    from ..data.memory import format_bytes
 
     last = [0.0]
 
@@ -138,7 +209,7 @@ def _drop_empty_journal(journal: Path | None, was_there: bool) -> None:
     if journal is None or was_there or not journal.exists():
         return
     from ..errors import LrscoutError
-    from ..runners.journal import read_journal
+    from ..executors.journal import read_journal
 
     try:
         if not read_journal(journal).candidates:
@@ -148,8 +219,8 @@ def _drop_empty_journal(journal: Path | None, was_there: bool) -> None:
 
 
 def _streaming_problem(data: str, target: str, model: str | None, features: list[str] | None, batch_size: int,
-                       steps: int, val_fraction: float, momentum: float, seed: int, *, outputs, candidates: int,
-                       max_points: int | None):
+                       steps: int, val_fraction: float, momentum: float, seed: int, *, outputs: list[str],
+                       candidates: int, max_points: int | None) -> tuple[StreamingProblem, dict[str, Any]]:
     """The file streamed once, keeping only the rows the sweep trains on, and the run's config.
 
     The model is inferred from the target's values in the first rows (or given); the rows the
@@ -159,12 +230,18 @@ def _streaming_problem(data: str, target: str, model: str | None, features: list
     from ..errors import DataError
     from ..problems.numpy_models import LinearRegression, LogisticRegression, SoftmaxRegression
     from ..problems.streaming import StreamingProblem
+    from .common import check_sweep_memory
 
     path = Path(data)
     labels, n_columns = _head_targets(path, target)
     task, classes, why = _stream_task(labels, target, model, MAX_CLASSES)
-    built = {"linear": LinearRegression(), "logistic": LogisticRegression()}.get(task) \
-        or SoftmaxRegression(n_classes=classes)
+    built: Model
+    if task == "softmax" and classes is not None:   # _stream_task counts the classes of every softmax
+        built = SoftmaxRegression(n_classes=classes)
+    elif task == "logistic":
+        built = LogisticRegression()
+    else:
+        built = LinearRegression()
     check_sweep_memory(steps, candidates, mini_batch=True, outputs=outputs, max_points=max_points,
                        other_bytes=steps * batch_size * n_columns * SAMPLE_ROW_COPIES * 8,
                        other=f", and a sample of {steps * batch_size:,} rows")
@@ -244,7 +321,8 @@ def _stream_task(values: list[float], target: str, model: str | None, max_classe
     if model is None:
         if distinct == [0.0, 1.0]:
             model, why = "logistic", f"target {target!r} has two values (0, 1) {head}"
-        elif labels and 2 < len(distinct) <= min(max_classes, 20) and distinct == list(map(float, range(len(distinct)))):
+        elif (labels and 2 < len(distinct) <= min(max_classes, 20)
+              and distinct == list(map(float, range(len(distinct))))):
             model, why = "softmax", f"target {target!r} has {len(distinct)} integer classes {head}"
         else:
             model, why = "linear", f"target {target!r} is real-valued ({len(distinct)} distinct values {head})"

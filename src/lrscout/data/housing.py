@@ -27,6 +27,9 @@ from .table import Table
 
 FRONTAGE = (0.5, 4.5)
 DEPTH = (1.0, 5.0)
+# How the example trains (``lrscout demo``, and the lab's scenarios): 200 steps of mini-batches of 32
+STEPS = 200
+BATCH_SIZE = 32
 
 
 def housing(n: int = 1000, seed: int = 0) -> Table:
@@ -38,8 +41,3 @@ def housing(n: int = 1000, seed: int = 0) -> Table:
     cells = tuple(tuple(f"{v:.6g}" for v in col) for col in (frontage, depth, price))
     return Table(name=f"housing(n={n}, seed={seed})", columns=cols, cells=cells)
 
-
-def housing_csv(n: int = 1000, seed: int = 0) -> str:
-    t = housing(n, seed)
-    lines = [",".join(t.columns)] + [",".join(row) for row in zip(*t.cells)]
-    return "\n".join(lines) + "\n"

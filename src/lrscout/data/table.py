@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .. import _memory
+from . import memory
 from ..errors import DataError
 
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "?"}
+# Cells that spell a missing value (compared stripped and lower-cased): one list, for every column
+MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", "?"})
 
 # Measured end to end (read, checks, float arrays, split, scaling; a 48 MB file of 4 M numeric
 # cells took 135 bytes a cell, one of 0.5 M short cells 115): each cell costs a string object,
@@ -77,7 +78,7 @@ class Table:
                 return parsed.tolist()
         except (ValueError, TypeError, OverflowError):
             pass
-        missing = [i for i, v in enumerate(cells) if v.strip().lower() in _MISSING]
+        missing = [i for i, v in enumerate(cells) if v.strip().lower() in MISSING_TOKENS]
         if missing:
             raise DataError(f"{self.name}: column {name!r} has {len(missing)} missing value(s), first on "
                             f"data row {missing[0] + 1}; fill or drop them before sweeping")
@@ -184,11 +185,11 @@ def estimate_memory(sample: str, dialect, file_bytes: int) -> int:
 
 
 def check_memory(p: Path, need: int, file_bytes: int) -> None:
-    available = _memory.available_bytes()
+    available = memory.available_bytes()
     if available is not None and need > available:
         raise DataError(
-            f"{str(p)!r} is {_memory.format_bytes(file_bytes)}: read as a table it would take about "
-            f"{_memory.format_bytes(need)} of memory, and about {_memory.format_bytes(available)} is available. "
+            f"{str(p)!r} is {memory.format_bytes(file_bytes)}: read as a table it would take about "
+            f"{memory.format_bytes(need)} of memory, and about {memory.format_bytes(available)} is available. "
             "Stream it instead (lrscout sweep --stream; in Python, lrscout.problems.streaming.StreamingProblem), "
             "which keeps only the rows a sweep trains on, or sweep a sample of its rows")
 

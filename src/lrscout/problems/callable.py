@@ -22,18 +22,27 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import positive_int
+from .._validation import Function, InstanceOf, Optional, checked, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from ..errors import InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 
 
 class CallableProblem:
+    """``train_fn(lr, steps)`` as a problem: the module docstring says what it may return.
+
+    ``train_fn`` must train from the same initial state on every call and report ``steps``
+    per-step training losses (fewer only when it stopped a diverging run: ``should_stop`` said
+    so, or its last loss is NaN/inf or past the pruning ratio).
+    ``name`` is the model's name in the results (default: the function's name).
+    """
+
+    @checked(train_fn=Function("a function train_fn(lr, steps) returning per-step losses"),
+             name=Optional(InstanceOf(lambda: (str,), "a str")))
     def __init__(self, train_fn: Callable[..., Any], *, name: str | None = None) -> None:
-        if not callable(train_fn):
-            raise InvalidConfigError(f"train_fn must be callable as train_fn(lr, steps), got {train_fn!r}")
         self.train_fn = train_fn
         self.name = name or getattr(train_fn, "__name__", type(train_fn).__name__)
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(train_fn).parameters
         except (TypeError, ValueError):
@@ -47,6 +56,16 @@ class CallableProblem:
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None) -> list[Trace]:
         steps = positive_int("steps", steps)
         return [self._train_one(float(lr), steps, pruner) for lr in lrs]
+
+    def train_one(self, lr: float, steps: int, *, pruner: DivergencePruner | None = None) -> Trace:
+        """One candidate: the function called once (``TrainsOneAtATime``; ``train`` calls it once per rate)."""
+        return self.train([lr], steps, pruner=pruner)[0]
+
+    def fingerprint(self) -> str:
+        """The function's module and qualified name (``Fingerprinted``). What lives inside it, such
+        as a data version, is not seen: pass ``config=`` to ``sweep`` to guard that too."""
+        fn = self.train_fn
+        return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
     def _train_one(self, lr: float, steps: int, pruner: DivergencePruner | None) -> Trace:
         seen: list[float] = []

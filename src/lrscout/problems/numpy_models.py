@@ -11,18 +11,20 @@ features add, not how fast a rate learns the target's mean.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from .._validation import finite_real, positive_int
-from ..diagnosis import DataStats
+from .._validation import Int, Optional, Real, checked, positive_int
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.schedules import evaluate
+from ..core.types import Trace
+from ..data.stats import DataStats
+from ..data.validation import check_features, check_labels, check_split_sizes, check_target
 from ..errors import DataError, InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..schedules import evaluate
-from ..types import Trace
 
 
 def _with_intercept(X: np.ndarray) -> np.ndarray:
@@ -50,12 +52,16 @@ class LinearRegression:
     def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray:
         return 0.5 * np.mean((Xb @ W.T - y[:, None]) ** 2, axis=0)
 
+    def check_target(self, y: np.ndarray, *, name: str) -> np.ndarray:
+        return y    # any finite real target
+
 
 @dataclass(frozen=True)
 class LogisticRegression:
     """Binary cross-entropy on labels 0/1."""
 
     name: str = "logistic"
+    n_classes: ClassVar[int] = 2
 
     def n_params(self, n_features: int) -> int:
         return n_features + 1
@@ -76,6 +82,9 @@ class LogisticRegression:
         z = Xb @ W.T
         return np.mean(np.logaddexp(0.0, z) - y[:, None] * z, axis=0)
 
+    def check_target(self, y: np.ndarray, *, name: str) -> np.ndarray:
+        return check_labels(y, 2, name=name, model="LogisticRegression()")
+
 
 @dataclass(frozen=True)
 class SoftmaxRegression:
@@ -83,6 +92,12 @@ class SoftmaxRegression:
 
     n_classes: int
     name: str = "softmax"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_classes", positive_int("SoftmaxRegression: n_classes", self.n_classes, minimum=2))
+
+    def check_target(self, y: np.ndarray, *, name: str) -> np.ndarray:
+        return check_labels(y, self.n_classes, name=name, model=f"SoftmaxRegression({self.n_classes})")
 
     def n_params(self, n_features: int) -> int:
         return (n_features + 1) * self.n_classes
@@ -120,7 +135,16 @@ class SoftmaxRegression:
         return self._loss_from_logits(self._logits(W, Xb), y)[0]
 
 
-Model = LinearRegression | LogisticRegression | SoftmaxRegression
+class Model(Protocol):
+    """What ``NumpyProblem`` trains: the built-in models, or any model with their interface
+    (``W`` holds one flat weight vector per candidate, a row each)."""
+
+    @property
+    def name(self) -> str: ...
+    def n_params(self, n_features: int) -> int: ...
+    def initial(self, X: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+    def loss_grad(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
 
 class NumpyProblem:
@@ -135,27 +159,43 @@ class NumpyProblem:
     so a spike that clipping tamed no longer reads as an explosion. ``train(..., schedule=f)``
     multiplies every candidate's rate by ``f(step)`` (e.g. ``linear_warmup(1.0, 20)`` for a
     warm-up), so a recommended schedule can be checked on the same short window.
+
+    The data go through ``lrscout.data.validation`` (numbers, shapes, finite, not so large that
+    squares overflow; a classifier's labels; at least ``MIN_TRAIN_ROWS`` training rows and,
+    when validating, ``MIN_VAL_ROWS`` validation rows): a mistake there raises ``DataError``
+    naming the argument, the column and rows, and the fix. ``class_names`` (a classifier's
+    label names, in label order) only names classes in findings.
     """
 
+    @checked(batch_size=Optional(Int(1)), momentum=Real(0.0, 1.0, high_open=True),
+             clip_norm=Optional(Real(0.0, low_open=True)), seed=Int(0))
     def __init__(self, model: Model, X: np.ndarray, y: np.ndarray, *, X_val: np.ndarray | None = None,
                  y_val: np.ndarray | None = None, batch_size: int | None = None, momentum: float = 0.0,
-                 clip_norm: float | None = None, seed: int = 0) -> None:
-        self.model = model
-        self.X = _as_matrix("X", X)
-        self.y = _as_vector("y", y, self.X.shape[0])
+                 clip_norm: float | None = None, seed: int = 0, class_names: Sequence[str] | None = None) -> None:
+        self.model = _check_model(model)
+        self.X = check_features(X, name="X")
+        self.y = _target(self.model, y, "y", self.X, "X")
         if (X_val is None) != (y_val is None):
-            raise InvalidConfigError("give both X_val and y_val, or neither")
-        self.X_val = None if X_val is None else _as_matrix("X_val", X_val)
-        self.y_val = None if y_val is None else _as_vector("y_val", y_val, self.X_val.shape[0])
-        if self.X_val is not None and self.X_val.shape[1] != self.X.shape[1]:
-            raise DataError(f"X_val has {self.X_val.shape[1]} features but X has {self.X.shape[1]}")
-        self.batch_size = None if batch_size is None else positive_int("batch_size", batch_size)
-        self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.clip_norm = None if clip_norm is None else finite_real("clip_norm", clip_norm, low=0.0, low_open=True)
-        self.seed = positive_int("seed", seed, minimum=0)
+            raise InvalidConfigError(f"give both X_val and y_val, or neither (got only "
+                                     f"{'X_val' if y_val is None else 'y_val'})")
+        self.X_val = self.y_val = None
+        if X_val is not None:
+            self.X_val = check_features(X_val, name="X_val")
+            if self.X_val.shape[1] != self.X.shape[1]:
+                raise DataError(f"X_val has {self.X_val.shape[1]} feature column(s) but X has {self.X.shape[1]}; "
+                                "give the validation rows the same columns")
+            self.y_val = _target(self.model, y_val, "y_val", self.X_val, "X_val")
+        if np.ptp(self.y) == 0:
+            raise DataError(f"y has the same value ({self.y[0]:g}) in every training row; there is nothing to learn")
+        check_split_sizes(self.X.shape[0], 0 if self.X_val is None else self.X_val.shape[0])
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.clip_norm = clip_norm
+        self.seed = seed
         self._Xb = _with_intercept(self.X)
         self._Xb_val = None if self.X_val is None else _with_intercept(self.X_val)
-        self._w0 = model.initial(self.X, self.y)
+        self._w0 = _initial(self.model, self.X, self.y)
+        self.class_names = None if class_names is None else tuple(str(n) for n in class_names)
 
     def describe(self) -> Mapping[str, Any]:
         return {
@@ -170,10 +210,24 @@ class NumpyProblem:
             "seed": self.seed,
         }
 
+    def fingerprint(self) -> str:
+        """A SHA-256 of the model's repr and the arrays as given (``Fingerprinted``)."""
+        digest = hashlib.sha256(repr(self.model).encode())
+        for array in (self.X, self.y, self.X_val, self.y_val):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        return "sha256:" + digest.hexdigest()
+
     def data_stats(self) -> DataStats:
-        """Conditioning of the training features and the batch size, for ``lrscout.diagnose``."""
+        """Conditioning of the training features, the batch size and (for a classifier) the rows of
+        each class in both splits, for ``lrscout.diagnose``."""
         batch = self.batch_size if self.batch_size is not None and self.batch_size < self.X.shape[0] else None
-        return DataStats.from_features(self.X, batch_size=batch)
+        classes = getattr(self.model, "n_classes", None)
+        if not isinstance(classes, int):
+            return DataStats.from_features(self.X, batch_size=batch)
+        return DataStats.from_features(
+            self.X, batch_size=batch, class_counts=np.bincount(self.y.astype(int), minlength=classes),
+            val_class_counts=None if self.y_val is None else np.bincount(self.y_val.astype(int), minlength=classes),
+            class_names=self.class_names)
 
     def _batches(self, steps: int) -> list[slice | np.ndarray]:
         m = self.X.shape[0]
@@ -189,19 +243,29 @@ class NumpyProblem:
             pos += self.batch_size
         return out
 
+    def train_with_schedule(self, lrs: Sequence[float], steps: int, schedule: Callable[[int], float], *,
+                            pruner: DivergencePruner | None = None) -> list[Trace]:
+        """``train(..., schedule=schedule)`` (``AcceptsSchedule``: a warm-up can be replayed here)."""
+        return self.train(lrs, steps, pruner=pruner, schedule=schedule)
+
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")
         lr = np.array([float(x) for x in lrs], dtype=np.float64)  # traces come back in the order asked
         steps = positive_int("steps", steps)
-        factor = _schedule_factors(schedule, steps)
         K = lr.size
+        try:
+            losses = np.full((K, steps), np.nan)
+            norms = np.full((K, steps), np.nan)
+            cosines = np.full((K, max(steps - 1, 0)), np.nan)
+        except (MemoryError, ValueError):   # numpy refuses a shape this large, or memory runs out
+            raise InvalidConfigError(f"steps={steps} is more than memory holds: {K} candidate(s) x {steps} steps "
+                                     f"of curves need {3 * 8 * K * steps / 1e9:.3g} GB; use fewer steps "
+                                     "(a sweep's windows are short: 100-1000 steps)") from None
+        factor = _schedule_factors(schedule, steps)
         W = np.tile(self._w0, (K, 1))
         V = np.zeros_like(W)
         prev = np.zeros_like(W)
-        losses = np.full((K, steps), np.nan)
-        norms = np.full((K, steps), np.nan)
-        cosines = np.full((K, max(steps - 1, 0)), np.nan)
         start = np.full(K, np.nan)
         active = np.ones(K, dtype=bool)
         used = np.full(K, steps)
@@ -232,11 +296,12 @@ class NumpyProblem:
                 if t > 0:
                     P = prev[keep]
                     denom = np.linalg.norm(U, axis=1) * np.linalg.norm(P, axis=1)
-                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1), np.nan)
+                    cosines[keep, t - 1] = np.where(denom > 0, np.sum(U * P, axis=1) / np.where(denom > 0, denom, 1),
+                                                    np.nan)
                 prev[keep] = U
                 W[keep] += U
             val = np.full(K, np.nan)
-            if self._Xb_val is not None and active.any():
+            if self._Xb_val is not None and self.y_val is not None and active.any():
                 val[active] = self.model.loss(W[active], self._Xb_val, self.y_val)
         return [
             Trace(
@@ -265,29 +330,36 @@ def _schedule_factors(schedule: Callable[[int], float] | None, steps: int) -> np
     return factor
 
 
-def _as_floats(name: str, values: Any) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} must hold numbers ({exc}); encode text labels as integers "
-                        "(e.g. with numpy.unique(labels, return_inverse=True))") from None
+_MODEL_METHODS = ("n_params", "initial", "loss_grad", "loss")
 
 
-def _as_matrix(name: str, X: Any) -> np.ndarray:
-    arr = _as_floats(name, X)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise DataError(f"{name} must be a non-empty 2-D array of features, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise DataError(f"{name} contains NaN or inf; clean or impute it first")
-    return arr
+def _check_model(model: Any) -> Model:
+    """A model instance with the methods training calls; a class, or anything else, is named."""
+    if isinstance(model, type):
+        call = "SoftmaxRegression(n_classes)" if model is SoftmaxRegression else f"{model.__name__}()"
+        raise InvalidConfigError(f"model must be a model instance, got the class {model.__name__} itself: "
+                                 f"pass {call}")
+    missing = [m for m in _MODEL_METHODS if not callable(getattr(model, m, None))]
+    if missing or not isinstance(getattr(model, "name", None), str):
+        lacks = ", ".join(missing) if missing else "a name (str)"
+        raise InvalidConfigError(f"model must be LinearRegression(), LogisticRegression() or "
+                                 f"SoftmaxRegression(n_classes) (or an object with a name and the methods "
+                                 f"{', '.join(_MODEL_METHODS)}), got {model!r:.80} (it lacks {lacks})")
+    return model
 
 
-def _as_vector(name: str, y: Any, rows: int) -> np.ndarray:
-    arr = _as_floats(name, y).ravel()
-    if arr.size != rows:
-        raise DataError(f"{name} has {arr.size} values but the features have {rows} rows")
-    if not np.isfinite(arr).all():
-        raise DataError(f"{name} contains NaN or inf; clean it first")
-    return arr
+def _target(model: Model, y: Any, name: str, X: np.ndarray, features_name: str) -> np.ndarray:
+    """The target checked as data, then as labels for the model (a classifier's own check)."""
+    y = check_target(y, name=name, rows=X.shape[0], features_name=features_name)
+    own = getattr(model, "check_target", None)
+    return own(y, name=name) if callable(own) else y
+
+
+def _initial(model: Model, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The shared starting parameters, checked: a custom model's ``initial`` must fit ``n_params``."""
+    w0 = np.asarray(model.initial(X, y), dtype=np.float64).ravel()
+    expected = model.n_params(X.shape[1])
+    if w0.size != expected:
+        raise InvalidConfigError(f"{type(model).__name__}.initial returned {w0.size} parameters but n_params says "
+                                 f"{expected} for {X.shape[1]} features")
+    return w0

@@ -30,10 +30,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._validation import finite_real, positive_int
+from .._validation import finite_real, non_negative_int, positive_int
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
+from ..data.prepare import feature_columns
+from ..data.validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes
 from ..errors import DataError, InvalidConfigError
-from ..problem import DivergencePruner
-from ..types import Trace
 from .numpy_models import Model, NumpyProblem
 
 _VAL_SALT, _ORDER_SALT = 0x5EED_0001, 0x5EED_0002
@@ -55,16 +57,16 @@ class StreamingProblem:
         self.batch_size = positive_int("batch_size", batch_size)
         self.max_steps = positive_int("max_steps", max_steps)
         self.val_fraction = finite_real("val_fraction", val_fraction, low=0.0, high=0.9)
-        self.val_rows = positive_int("val_rows", val_rows, minimum=0)
+        self.val_rows = non_negative_int("val_rows", val_rows)
         self.momentum = finite_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        self.seed = positive_int("seed", seed, minimum=0)
+        self.seed = non_negative_int("seed", seed)
         self.chunk_rows = positive_int("chunk_rows", chunk_rows)
         self.target = target
         stat = _stat(self.path)
         self._file_id = f"{self.path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
         self.features, columns = _header(self.path, target, features)
-        sample = _sample(self.path, columns, self.chunk_rows, self.max_steps * self.batch_size, self.val_rows,
-                         self.val_fraction, self.seed)
+        sample = _sample(self.path, columns, (*self.features, target), self.chunk_rows,
+                         self.max_steps * self.batch_size, self.val_rows, self.val_fraction, self.seed)
         self.n_rows, self.n_train, self.n_val = sample.n_rows, sample.n_train, sample.n_val
         self._X, self._y, self._X_val, self._y_val = sample.X, sample.y, sample.X_val, sample.y_val
         self._problems: dict[int, NumpyProblem] = {}
@@ -101,7 +103,7 @@ class StreamingProblem:
     def _window(self, steps: int) -> NumpyProblem:
         """The in-memory problem over the first ``steps x batch_size`` sampled rows."""
         if steps not in self._problems:
-            rows = steps * self.batch_size
+            rows = max(steps * self.batch_size, MIN_TRAIN_ROWS)
             self._problems[steps] = NumpyProblem(
                 self.model, self._X[:rows], self._y[:rows], X_val=self._X_val, y_val=self._y_val,
                 batch_size=self.batch_size, momentum=self.momentum, seed=self.seed)
@@ -135,19 +137,15 @@ def _header(path: Path, target: str, features: Sequence[str] | None) -> tuple[tu
     if target not in names:
         raise DataError(f"{path.name}: no column named {target!r}; the columns are "
                         f"{', '.join(map(repr, names))}")
-    chosen = tuple(features) if features else tuple(c for c in names if c != target)
-    unknown = [c for c in chosen if c not in names]
+    unknown = [c for c in features or () if c not in names]
     if unknown:
         raise DataError(f"{path.name}: no feature column(s) {', '.join(map(repr, unknown))}")
-    if target in chosen:
-        raise InvalidConfigError(f"the target {target!r} cannot also be a feature")
-    if not chosen:
-        raise DataError(f"{path.name}: no feature columns besides the target {target!r}")
+    chosen = feature_columns(names, target, features, source=path.name)
     return chosen, [names.index(c) for c in chosen] + [names.index(target)]
 
 
-def _sample(path: Path, columns: list[int], chunk_rows: int, train_keep: int, val_keep: int,
-            val_fraction: float, seed: int) -> _Sample:
+def _sample(path: Path, columns: list[int], names: tuple[str, ...], chunk_rows: int, train_keep: int,
+            val_keep: int, val_fraction: float, seed: int) -> _Sample:
     """One pass over the file: count rows, keep the bottom-k training rows and the first
     ``val_keep`` validation rows in hash order."""
     train = _BottomK(train_keep)
@@ -159,7 +157,7 @@ def _sample(path: Path, columns: list[int], chunk_rows: int, train_keep: int, va
             lines = list(islice(fh, chunk_rows))
             if not lines:
                 break
-            block = _parse(lines, columns, path, first_row=n_rows + 1)
+            block = _parse(lines, columns, names, path, first_row=n_rows + 1, kept_rows=max(train_keep, val_keep))
             index = np.arange(n_rows, n_rows + block.shape[0], dtype=np.uint64)
             is_val = _unit_hash(index, seed, _VAL_SALT) < val_fraction
             order = _unit_hash(index, seed, _ORDER_SALT)
@@ -167,10 +165,14 @@ def _sample(path: Path, columns: list[int], chunk_rows: int, train_keep: int, va
             val.offer(order[is_val], block[is_val])
             n_rows += block.shape[0]
             n_val += int(is_val.sum())
-    if n_rows - n_val < 2:
-        raise DataError(f"{path.name}: {n_rows} data rows leave {n_rows - n_val} for training; a sweep needs more")
     X, y = train.rows()
     X_val, y_val = val.rows() if val.size else (None, None)
+    check_split_sizes(n_rows - n_val, 0 if X_val is None else X_val.shape[0],
+                      train_name=f"{path.name} ({n_rows} data rows, val_fraction {val_fraction:g})",
+                      val_name=f"{path.name} ({n_rows} data rows, val_fraction {val_fraction:g}, val_rows {val_keep})",
+                      train_fix="Use more data, or a smaller val_fraction.",
+                      val_fix=f"Use val_fraction=0 to sweep without validation, or more rows for it (at least "
+                              f"{MIN_VAL_ROWS}: a larger val_fraction or val_rows, or more data).")
     return _Sample(n_rows, n_rows - n_val, n_val, X, y, X_val, y_val)
 
 
@@ -199,17 +201,17 @@ class _BottomK:
         return block[:, :-1], block[:, -1]
 
 
-def _parse(lines: list[str], columns: list[int], path: Path, first_row: int) -> np.ndarray:
+def _parse(lines: list[str], columns: list[int], names: tuple[str, ...], path: Path, first_row: int,
+           kept_rows: int) -> np.ndarray:
+    """A chunk of rows as numbers, checked as the in-memory data are (``lrscout.data.validation``);
+    values are held to the magnitude the ``kept_rows`` a sweep trains on allow."""
     try:
         block = np.loadtxt(lines, delimiter=",", usecols=columns, ndmin=2, dtype=np.float64)
     except ValueError as exc:
         raise DataError(f"{path.name}: data rows {first_row}-{first_row + len(lines) - 1} are not all numeric "
                         f"({exc}); the streaming reader takes numeric CSV only") from None
-    bad = ~np.isfinite(block).all(axis=1)
-    if bad.any():
-        raise DataError(f"{path.name}: data row {first_row + int(np.argmax(bad))} holds NaN or inf; "
-                        "clean the file first")
-    return block
+    return check_features(block, name=path.name, column_names=names, row_base=first_row, row_word="data row",
+                          limit_rows=kept_rows)
 
 
 def _unit_hash(index: np.ndarray, seed: int, salt: int) -> np.ndarray:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.types import VerdictKind
 from ..errors import BackendUnavailableError
-from ..types import VerdictKind
 from .figures import VERDICT_COLORS, CurveFigure, LossByLrFigure, RangeTestFigure, ScheduleFigure
 from .markup import lr_text
 

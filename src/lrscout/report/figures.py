@@ -3,7 +3,7 @@
 The matplotlib images (``report.plot``), the interactive HTML report (``report.charts``,
 ``report.html``), the notebook summary and the terminal table all read these values; none of
 them computes a number of its own. Smoothing is the analysis's own trend
-(``lrscout.analysis.trend``), so the smoothed curve a reader sees is the one the verdict read.
+(``lrscout.core.analysis.trend``), so the smoothed curve a reader sees is the one the verdict read.
 Each point is drawn at the step it stands for (``Trace.loss_steps``): every step at full
 resolution, a block's middle step on a compacted trace (``Trace.compact``), whose smoothed
 curve is then the trend of its block means.
@@ -17,11 +17,11 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from ..core.analysis import smooth
+from ..core.result import SweepResult
+from ..core.types import RangeTest, VerdictKind
 from .._validation import positive_int
-from ..analysis import logged_scale, trend
 from ..errors import InvalidConfigError
-from ..result import SweepResult
-from ..types import RangeTest, VerdictKind
 
 # One colour per verdict, shared by every renderer (colour-blind friendly, Okabe-Ito based).
 VERDICT_COLORS: dict[VerdictKind, str] = {
@@ -53,18 +53,6 @@ MAX_SCHEDULE_POINTS = 4000
 RANGE_TEST_CLIP = 4.0
 
 DASHES = ("-", "--", ":", "-.")
-
-
-def smooth(loss: np.ndarray) -> np.ndarray:
-    """The trend the analysis reads (on log-loss when every loss is positive), NaN past the
-    first non-finite loss, where a diverged curve has nothing left to smooth."""
-    loss = np.asarray(loss, dtype=np.float64)
-    out = np.full(loss.shape, np.nan)
-    bad = np.flatnonzero(~np.isfinite(loss))
-    head = loss[: bad[0] if bad.size else loss.size]
-    if head.size:
-        out[: head.size] = np.exp(trend(np.log(head))) if logged_scale(head) else trend(head)
-    return out
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

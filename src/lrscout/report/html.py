@@ -20,8 +20,9 @@ from typing import Sequence
 import numpy as np
 
 from .._version import __version__
+from ..core.files import write_atomic
+from ..core.result import SweepResult
 from ..errors import InvalidConfigError
-from ..result import SweepResult, write_atomic
 from . import charts, markup
 from .assets import CSS, SCRIPT
 from .figures import (CandidateRow, ScheduleLike, candidate_rows, curve_figure, loss_by_lr_figure, range_test_figure,
@@ -161,3 +162,14 @@ def write_html(results: Reports, path: str | os.PathLike[str], *, title: str | N
         return write_atomic(p, text)
     except OSError as exc:
         raise InvalidConfigError(f"cannot write report {str(p)!r}: {exc.strerror or exc}") from None
+
+
+def to_html(results: Reports, path: str | os.PathLike[str] | None = None, *, title: str | None = None,
+            schedule: ScheduleLike | None = None) -> Path | str:
+    """The report written to ``path`` (returned), or, without a path, the page as a string.
+
+    What ``SweepResult.to_html`` does (lrscout/__init__.py registers this function behind it).
+    """
+    if path is None:
+        return render_html(results, title=title, schedule=schedule)
+    return write_html(results, path, title=title, schedule=schedule)

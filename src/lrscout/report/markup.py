@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any, Iterable, Mapping
 
-from ..result import SweepResult
-from ..types import Finding, VerdictKind
+from ..core.result import SweepResult
+from ..core.types import Finding, VerdictKind
 from .figures import VERDICT_COLORS, VERDICT_MEANINGS, CandidateRow, RangeTestFigure, ScheduleFigure
 
 

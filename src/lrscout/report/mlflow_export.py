@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..core.result import SweepResult
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..result import SweepResult
 
 MODULE = EXTRA = "mlflow"
 FEATURE = "logging to MLflow (--mlflow)"

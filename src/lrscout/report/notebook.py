@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 
-from ..result import SweepResult
+from ..core.result import SweepResult
 from . import markup
 from .figures import candidate_rows
 from .plot import png_bytes

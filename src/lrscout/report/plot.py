@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 from typing import Sequence
 
+from ..core.result import SweepResult
+from ..core.types import VerdictKind
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..result import SweepResult
-from ..types import VerdictKind
 from .figures import VERDICT_COLORS, CurveFigure, curve_figure
 
 FORMATS = (".png", ".svg", ".pdf")

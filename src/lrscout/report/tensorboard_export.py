@@ -11,9 +11,9 @@ import math
 import os
 from pathlib import Path
 
+from ..core.result import SweepResult
+from ..core.types import Candidate
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..result import SweepResult
-from ..types import Candidate
 
 MODULE, EXTRA = "tensorboardX", "tensorboard"
 FEATURE = "writing TensorBoard runs (--tensorboard)"

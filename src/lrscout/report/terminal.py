@@ -8,15 +8,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..result import SweepResult
-from ..types import as_sentence
+from ..core.result import SweepResult
+from ..core.types import as_sentence
 from .figures import VERDICT_COLORS, candidate_rows
 from .markup import lr_text, number
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import Console, JustifyMethod, RenderableType
 
-    from ..sweep import BatchDone
+    from ..workflows.sweep import BatchDone
 
 
 def print_result(result: SweepResult, console: Console, title: str | None = None) -> None:
@@ -41,8 +41,8 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
         console.print(f"[bold green]chosen learning rate: {d.lr:g}[/]")
     else:
         console.print("[bold red]no learning rate chosen[/]")
-    for r in d.reasons:
-        console.print(f"  - {escape(r)}", highlight=False)
+    for reason in d.reasons:
+        console.print(f"  - {escape(reason)}", highlight=False)
     for a in d.advice:
         console.print(f"  [yellow]> {escape(a)}[/]", highlight=False)
     for f in result.findings:
@@ -58,8 +58,11 @@ def _candidate_table(rows, title: str | None, *, with_reasons: bool):
     from rich.table import Table
 
     table = Table(title=None if title is None else escape(title), title_justify="left", header_style="bold")
-    columns = [("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"), ("final loss", "right"),
-               ("val loss", "right")] + ([("reason", "left")] if with_reasons else [])
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"), ("final loss", "right"),
+        ("val loss", "right")]
+    if with_reasons:
+        columns.append(("reason", "left"))
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for r in rows:

@@ -8,6 +8,10 @@ A ``TorchProblem`` is one more ``lrscout.Problem``: the core planner, curve read
 ``SweepResult`` are reused unchanged. The user's model, optimizer, random states and thread
 count are left exactly as they were. Importing this package imports torch; ``import lrscout``
 never does. The Lightning entry point lives in ``lrscout.torch.lightning``.
+
+Layer 6. It may import ``lrscout.core``, ``lrscout.problems``, ``lrscout.executors``,
+``lrscout.workflows`` (the sweep), ``lrscout.errors`` and torch; never ``lrscout.report`` or
+``lrscout.cli``.
 """
 
 from ..errors import BackendUnavailableError

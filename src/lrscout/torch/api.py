@@ -7,18 +7,26 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from .._validation import Flag, InstanceOf, Int, Optional, checked
+from ..core.planners import Planner
+from ..core.result import SweepResult
+from ..core.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from ..errors import InvalidConfigError
-from ..planners import Planner
-from ..result import SweepResult
-from ..sweep import BatchDone
-from ..sweep import sweep as core_sweep
-from ..thresholds import DEFAULT_THRESHOLDS, Thresholds
+from ..workflows.sweep import BatchDone
+from ..workflows.sweep import sweep as core_sweep
 from .distributed import on_rank_zero
+from .options import SetupOptions
 from .problem import TorchProblem
 from .range_test import RangeOptions, run_range_test
 from .state import preserved
 
 
+# what the core sweep and the workbench do not check themselves (they check the rest, by name)
+_CHECKED = {"seed": Int(0), "compile": Flag(), "cuda_graphs": Flag(),
+            "optimizer_kwargs": Optional(InstanceOf(lambda: (Mapping,), "a mapping of keyword arguments"))}
+
+
+@checked(**_CHECKED, range_test=InstanceOf(lambda: (bool, Mapping), "True, False or a dict of range test options"))
 def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
           lrs: Sequence[float] | None = None, steps: int = 100, val_data: Any = None,
           range_test: bool | Mapping[str, Any] = False,
@@ -69,14 +77,18 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     if unknown:
         raise InvalidConfigError(f"range_test options {unknown} are unknown; use min_lr, max_lr, steps, spacing, "
                                  "stop_factor")
-    test_config = RangeOptions(**test_options)          # checked now, not after the sweep
+    try:
+        test_config = RangeOptions(**test_options)      # checked now, not after the sweep
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(f"range_test: {exc}") from None
+
+    setup = SetupOptions(val_data=val_data, batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs,
+                         batch_size=batch_size, seed=seed, device=device, dtype=dtype, amp=amp,
+                         accumulation_steps=accumulation_steps, num_threads=num_threads, val_batches=val_batches,
+                         mode=mode, chunk_size=chunk_size, compile=compile, cuda_graphs=cuda_graphs)
 
     def run() -> SweepResult:
-        problem = TorchProblem(model, optimizer, loss_fn, train_data, val_data=val_data, batch_loss=batch_loss,
-                               optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed, device=device,
-                               dtype=dtype, mode=mode, amp=amp, accumulation_steps=accumulation_steps,
-                               num_threads=num_threads, chunk_size=chunk_size, compile=compile,
-                               cuda_graphs=cuda_graphs, val_batches=val_batches)
+        problem = TorchProblem(model, optimizer, loss_fn, train_data, setup=setup)
         result = core_sweep(problem, lrs, steps, planner=planner, thresholds=thresholds, prune=prune,
                             on_batch=on_batch)
         if not range_test:

@@ -123,6 +123,9 @@ class BatchSource:
         own = getattr(self._data, "generator", None)
         self._generator = own if isinstance(own, torch.Generator) else None
         self._generator_state = None if self._generator is None else self._generator.get_state()
+        if evaluation:
+            # an empty validation set would fail every candidate after its training: refuse it now
+            self.one_pass(1)
 
     @property
     def batch_size(self) -> int | str:
@@ -136,7 +139,7 @@ class BatchSource:
         users = None if self._generator is None else self._generator.get_state()
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(self._rng)
-            if self._generator is not None:
+            if self._generator is not None and self._generator_state is not None:   # (set together)
                 self._generator.set_state(self._generator_state)
             try:
                 if self._iterator is None:
@@ -147,7 +150,7 @@ class BatchSource:
                 return False
             finally:
                 self._rng = torch.get_rng_state()
-                if self._generator is not None:
+                if self._generator is not None and users is not None:
                     self._generator_state = self._generator.get_state()
                     self._generator.set_state(users)
         self._cache.append(move(batch, self.device, self.dtype))

@@ -13,7 +13,7 @@ device first (``torch.cuda.set_device``), as ``broadcast_object_list`` requires.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import torch.distributed as dist
 
@@ -25,6 +25,7 @@ def active_group() -> bool:
 
 
 def on_rank_zero(fn: Callable[[], T]) -> T:
+    """``fn()`` run on rank 0 only, its result (or failure) returned on every rank (module docstring)."""
     if not active_group():
         return fn()
     payload: tuple[str, object] | None = None
@@ -36,14 +37,14 @@ def on_rank_zero(fn: Callable[[], T]) -> T:
             error = exc
             # exceptions do not always unpickle (custom __init__): send their type and message
             payload = ("error", f"{type(exc).__name__}: {exc}")
-    box = [payload]
+    box: list[Any] = [payload]   # what rank 0 sent, unpickled
     dist.broadcast_object_list(box, src=0)
     kind, value = box[0]
     if error is not None:
         raise error
     if kind == "error":
         raise RuntimeError(f"lrscout: the search failed on rank 0, so no rank has a result ({value})")
-    return value  # type: ignore[return-value]
+    return value
 
 
 __all__ = ["active_group", "on_rank_zero"]

@@ -25,8 +25,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from ..core.result import SweepResult
 from ..errors import BackendUnavailableError, InvalidConfigError
-from ..result import SweepResult
 from .api import sweep
 
 try:

@@ -44,6 +44,8 @@ class FallbackWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ModeChoice:
+    """Which engine a PyTorch sweep ran (``mode``) and why (``reason``); under "auto", the timings that decided."""
+
     mode: str
     reason: str
     chunk_size: int | None = None
@@ -70,8 +72,8 @@ def _probe(vectorized: VectorizedEngine, sequential: SequentialEngine, lr: float
     """
     runs = {"vectorized": lambda n: vectorized.train([lr] * k, n, None),
             "sequential": lambda n: sequential.train([lr], n, None)}
-    best = {}
-    for name, run in runs.items():
+    best: dict[str, float] = {}
+    for run in runs.values():
         run(PROBE_WARMUP)
     for rep in range(PROBE_REPEATS):
         for name in (list(runs) if rep % 2 == 0 else list(reversed(runs))):

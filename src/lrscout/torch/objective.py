@@ -67,5 +67,6 @@ class Objective(torch.nn.Module):
             raise DataError(f"with loss_fn, a batch must be a sequence (*inputs, target); got {found}. "
                             "Pass batch_loss=lambda model, batch: ... to say how such a batch becomes a loss, "
                             "and loss_fn=None")
+        assert loss_fn is not None   # exactly one of the two is set (checked in __init__)
         *inputs, target = batch
         return as_scalar_loss(loss_fn(self.model(*inputs), target), "loss_fn")

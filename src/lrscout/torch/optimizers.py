@@ -34,7 +34,7 @@ def _group_lrs(optimizer: torch.optim.Optimizer) -> list[float]:
     return [float(g["lr"]) for g in optimizer.param_groups]
 
 
-def _accepted_kwargs(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+def _accepted_kwargs(cls: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """The defaults its constructor accepts (AdamW's defaults hold a flag its __init__ does not)."""
     try:
         params = inspect.signature(cls.__init__).parameters
@@ -70,12 +70,17 @@ class OptimizerSpec:
         if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
             if "lr" in kwargs:
                 raise InvalidConfigError("optimizer_kwargs must not hold 'lr': the sweep sets it")
-            opt_cls = optimizer
+            unknown = sorted(set(kwargs) - set(_accepted_kwargs(optimizer, kwargs)))
+            if unknown:
+                raise InvalidConfigError(f"optimizer_kwargs: {optimizer.__name__} takes no argument(s) "
+                                         f"{', '.join(map(repr, unknown))}; check the names against its signature")
+            # an optimizer class takes the rate as ``lr`` (the base class's __init__ does not)
+            opt_cls: Callable[..., torch.optim.Optimizer] = optimizer
 
             def from_class(params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
                 return opt_cls(params, lr=lr, **kwargs)
 
-            return cls(from_class, working, "class", opt_cls.__name__)
+            return cls(from_class, working, "class", optimizer.__name__)
         if callable(optimizer):
             if kwargs:
                 raise InvalidConfigError("optimizer_kwargs go with an optimizer class; a factory sets its own")

@@ -1,14 +1,18 @@
-"""How each training step runs: device, dtype, mixed precision, accumulation, CPU threads.
+"""The options of a PyTorch search, as the user gave them (``SetupOptions``), and how each
+training step runs once they are checked (``TrainOptions``: device, dtype, mixed precision,
+accumulation, CPU threads).
 
-One validated value shared by the sweep engines and the range test, so both train a step the
-same way and the result's ``config`` can say exactly how it was run.
+``SetupOptions`` is built once by ``lrscout.torch.sweep`` (or ``TorchProblem``, or the range
+test) and handed down, so the keywords are listed here and nowhere else below the public
+calls. ``TrainOptions`` is one validated value shared by the sweep engines and the range test,
+so both train a step the same way and the result's ``config`` can say exactly how it was run.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, ContextManager, Mapping
+from typing import Any, Callable, ContextManager, Mapping
 
 import torch
 
@@ -17,6 +21,33 @@ from ..errors import InvalidConfigError
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, torch.bfloat16: torch.bfloat16,
                "fp16": torch.float16, "float16": torch.float16, torch.float16: torch.float16}
+
+
+@dataclass(frozen=True, eq=False)
+class SetupOptions:
+    """Everything a search takes besides the model, the optimizer, the loss and the training data;
+    each means what it means in ``lrscout.torch.sweep``. Plain values as given: each is checked,
+    with a message naming it, where it is used (the workbench, ``TrainOptions``, the engine choice).
+
+    The range test uses the workbench's part (``val_data``, ``val_batches`` and the engine
+    options ``mode`` .. ``cuda_graphs`` are the sweep's alone).
+    """
+
+    val_data: Any = None
+    batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None
+    optimizer_kwargs: Mapping[str, Any] | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    device: Any = None
+    dtype: Any = None
+    amp: Any = None
+    accumulation_steps: int = 1
+    num_threads: int | None = None
+    val_batches: int | None = None
+    mode: str = "auto"
+    chunk_size: int | None = None
+    compile: bool = False
+    cuda_graphs: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +75,8 @@ class TrainOptions:
             try:
                 resolved = torch.device(device)
             except (RuntimeError, TypeError) as exc:
-                raise InvalidConfigError(f"device {device!r} is not a torch device (e.g. 'cpu', 'cuda:0'): {exc}") from None
+                raise InvalidConfigError(f"device {device!r} is not a torch device (e.g. 'cpu', 'cuda:0'): "
+                                         f"{exc}") from None
         if resolved.type == "cuda" and not torch.cuda.is_available():
             raise InvalidConfigError(f"device {device!r} asks for CUDA, but torch {torch.__version__} sees no GPU; "
                                      "use device='cpu'")

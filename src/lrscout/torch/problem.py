@@ -7,7 +7,7 @@ start before every candidate and runs them on the engine ``mode`` picks (see
 and its group ratios) and ``run_info()`` the engine that ran and why, which the core sweep
 merges into the result's ``config`` once training is done.
 
-Guarantees, whatever happens (tests/test_torch_state.py proves them bit for bit): the user's
+Guarantees, whatever happens (tests/torch/test_state.py proves them bit for bit): the user's
 model (parameters, buffers, gradients, train/eval flags), the user's optimizer (state,
 hyperparameters), the torch/CUDA/NumPy/Python random states and torch's thread count are as
 before once a call returns or raises. Nothing is written to disk.
@@ -21,12 +21,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from ..core.grids import check_grid
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from .._validation import positive_int
 from ..errors import InvalidConfigError
-from ..grids import check_grid
-from ..problem import DivergencePruner
-from ..types import Trace
 from .mode import Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
+from .options import SetupOptions
 from .sequential import SequentialEngine
 from .state import preserved
 from .vectorized import VectorizedEngine
@@ -37,22 +38,21 @@ class TorchProblem:
     """Train candidates of a PyTorch setup; see ``lrscout.torch.sweep`` for every argument."""
 
     def __init__(self, model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
-                 train_data: Any = None, *, val_data: Any = None,
-                 batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
-                 optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
-                 device: Any = None, dtype: Any = None, mode: str = "auto", amp: Any = None,
-                 accumulation_steps: int = 1, num_threads: int | None = None, chunk_size: int | None = None,
-                 compile: bool = False, cuda_graphs: bool = False, val_batches: int | None = None) -> None:
-        self.mode = check_mode(mode)
-        self.chunk_size = None if chunk_size is None else positive_int("chunk_size", chunk_size)
-        self.compile = bool(compile)
-        self.cuda_graphs = bool(cuda_graphs)
-        self.num_threads = None if num_threads is None else positive_int("num_threads", num_threads)
-        with preserved(device, self.num_threads):
-            self.bench = Workbench(model, optimizer, loss_fn, train_data, val_data=val_data, batch_loss=batch_loss,
-                                   optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed,
-                                   device=device, dtype=dtype, amp=amp, accumulation_steps=accumulation_steps,
-                                   num_threads=self.num_threads, val_batches=val_batches)
+                 train_data: Any = None, *, setup: SetupOptions | None = None, **options: Any) -> None:
+        """``options`` are ``lrscout.torch.sweep``'s keywords that set up the search (the fields of
+        ``SetupOptions``: ``val_data``, ``batch_size``, ``seed``, ``device``, ``mode``, ...), or
+        pass them built as ``setup=``."""
+        if setup is not None and options:
+            raise InvalidConfigError(f"give setup= or the options themselves, not both (got setup and "
+                                     f"{', '.join(sorted(options))})")
+        setup = setup if setup is not None else SetupOptions(**options)
+        self.mode = check_mode(setup.mode)
+        self.chunk_size = None if setup.chunk_size is None else positive_int("chunk_size", setup.chunk_size)
+        self.compile = bool(setup.compile)
+        self.cuda_graphs = bool(setup.cuda_graphs)
+        self.num_threads = None if setup.num_threads is None else positive_int("num_threads", setup.num_threads)
+        with preserved(setup.device, self.num_threads):
+            self.bench = Workbench(model, optimizer, loss_fn, train_data, setup)
         if self.cuda_graphs and self.bench.options.device.type != "cuda":
             raise InvalidConfigError(f"cuda_graphs=True needs a CUDA device, got device {self.bench.options.device}")
         self.choice: ModeChoice | None = None

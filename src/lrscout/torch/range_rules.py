@@ -2,7 +2,7 @@
 
 The curve is the training loss at each step while the lr ramps from ``min_lr`` to ``max_lr``.
 
-**Smoothing** (``smooth``): ``lrscout.analysis.trend`` -- the triangular moving average the
+**Smoothing** (``smooth``): ``lrscout.core.analysis.trend`` -- the triangular moving average the
 sweep's curve reading uses, about a tenth of the curve wide -- on log-loss when every loss is
 positive, with one-sided windows at the ends (``centred_ends=False``, the smoothing the rules
 were chosen with in ``benchmarks/quality``). It is centred, so unlike the usual exponential
@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..analysis import logged_scale, smoothing_window, trend
+from ..core.analysis import logged_scale, smoothing_window
+from ..core.analysis import smooth as analysis_smooth
 
 MIN_POINTS = 5
 
@@ -47,16 +48,9 @@ def _finite_prefix(losses: np.ndarray) -> int:
 
 
 def smooth(losses: np.ndarray) -> np.ndarray:
-    """The smoothed curve in loss units; NaN from the first non-finite loss on."""
-    losses = np.asarray(losses, dtype=np.float64)
-    n = _finite_prefix(losses)
-    out = np.full(losses.size, np.nan)
-    if n:
-        x = losses[:n]
-        level = np.log(x) if logged_scale(x) else x
-        smoothed = trend(level, centred_ends=False)     # the smoothing its rules were chosen with
-        out[:n] = np.exp(smoothed) if logged_scale(x) else smoothed
-    return out
+    """The smoothed curve in loss units (``lrscout.core.analysis.smooth`` with one-sided ends,
+    the smoothing its rules were chosen with); NaN from the first non-finite loss on."""
+    return analysis_smooth(losses, centred_ends=False)
 
 
 @dataclass

@@ -16,10 +16,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from .._validation import finite_real, positive_int
+from .._validation import InstanceOf, Int, Optional, checked, finite_real, positive_int
+from ..core.types import RangeTest
 from ..errors import InvalidConfigError
-from ..types import RangeTest
 from .distributed import on_rank_zero
+from .options import SetupOptions
 from .range_rules import EarlyStop, smooth, suggest
 from .sequential import SequentialEngine
 from .state import preserved
@@ -78,6 +79,7 @@ def run_range_test(bench: Workbench, options: RangeOptions = RangeOptions()) -> 
                      reasons=reasons, stopped_early=stopped)
 
 
+@checked(seed=Int(0), optimizer_kwargs=Optional(InstanceOf(lambda: (Mapping,), "a mapping of keyword arguments")))
 def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None, train_data: Any = None, *,
                min_lr: float = 1e-7, max_lr: float = 10.0, steps: int = 100, spacing: str = "exp",
                stop_factor: float = 4.0, batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
@@ -94,9 +96,10 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
 
     def run() -> RangeTest:
         with preserved(device, threads):
-            bench = Workbench(model, optimizer, loss_fn, train_data, batch_loss=batch_loss,
-                              optimizer_kwargs=optimizer_kwargs, batch_size=batch_size, seed=seed, device=device,
-                              dtype=dtype, amp=amp, accumulation_steps=accumulation_steps, num_threads=threads)
+            setup = SetupOptions(batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs, batch_size=batch_size,
+                                 seed=seed, device=device, dtype=dtype, amp=amp,
+                                 accumulation_steps=accumulation_steps, num_threads=threads)
+            bench = Workbench(model, optimizer, loss_fn, train_data, setup)
             return run_range_test(bench, options)
 
     return on_rank_zero(run)

@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..problem import DivergencePruner
-from ..types import Trace
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from . import measures
 from .workbench import Workbench
 
@@ -98,12 +98,15 @@ class SequentialEngine:
         for lr in lrs:
             start: list[float] = []
 
-            def stop(t: int, loss: float) -> bool:
+            def stop(t: int, loss: float, start: list[float] = start) -> bool:
                 if t == 0:
                     start.append(loss)
                 return pruner is not None and pruner.stop_one(start[0], loss)
 
-            record = self.run(lambda _t, lr=lr: lr, steps, stop)
+            def lr_at(_t: int, lr: float = lr) -> float:
+                return lr
+
+            record = self.run(lr_at, steps, stop)
             val = None
             if record.error is None and not record.stopped:
                 try:

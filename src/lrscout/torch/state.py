@@ -78,7 +78,7 @@ class ModuleState:
 
     @classmethod
     def capture(cls, module: torch.nn.Module) -> "ModuleState":
-        named = dict(module.named_parameters(remove_duplicate=False))
+        named: dict[str, torch.Tensor] = dict(module.named_parameters(remove_duplicate=False))
         named.update(module.named_buffers(remove_duplicate=False))
         return cls({name: t.detach().clone() for name, t in named.items()})
 

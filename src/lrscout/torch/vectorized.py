@@ -30,14 +30,16 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad_and_value, vmap
 
-from ..problem import DivergencePruner
-from ..types import Trace
+from ..core.pruning import DivergencePruner
+from ..core.types import Trace
 from . import measures
 from .optim_rules import StackedOptimizer, rule_for
 from .sequential import Run, to_trace
 from .workbench import Workbench
 
 Tensors = dict[str, torch.Tensor]
+# new params, new optimizer state, update, loss, grad norm, update/param ratio, update cosine
+StepResult = tuple[Tensors, Tensors, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def stacked_rule(bench: Workbench) -> StackedOptimizer | str:
@@ -88,7 +90,7 @@ class VectorizedEngine:
         return functional_call(self.bench.objective, (trained, shared), (batch,))
 
     def _step(self, params: Tensors, state: Tensors, previous: torch.Tensor | None, lr: torch.Tensor, batch: Any,
-              step: int) -> tuple[Tensors, Tensors, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+              step: int) -> StepResult:
         grads, loss = self._grad(params, self._shared, batch)
         new_params, new_state = self.rule.step(params, grads, state, lr, step)
         names = list(params)
@@ -123,7 +125,7 @@ class VectorizedEngine:
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
         try:
-            out = self._step_fn(*args)
+            out: tuple[Any, ...] = self._step_fn(*args)
         except Exception as exc:
             if not self._compiled:
                 raise

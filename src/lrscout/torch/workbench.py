@@ -25,7 +25,7 @@ from ..errors import DataError, InvalidConfigError, LrscoutError
 from .data import BatchSource, batch_size_of
 from .objective import Objective
 from .optimizers import OptimizerSpec
-from .options import TrainOptions
+from .options import SetupOptions, TrainOptions
 from .state import ModuleState, RngState
 
 
@@ -35,7 +35,13 @@ def resolve_model(model: Any) -> torch.nn.Module:
         if not callable(model):
             raise InvalidConfigError(f"model must be a torch.nn.Module or a factory returning one, "
                                      f"got {type(model).__name__}")
-        built = model()
+        try:
+            built = model()
+        except Exception as exc:   # a module class that needs arguments, or a factory that fails
+            hint = (f"; pass an instance, {model.__name__}(...), or a function that builds one"
+                    if isinstance(model, type) else "")
+            raise InvalidConfigError(f"model: calling the model factory {getattr(model, '__name__', model)!r} with "
+                                     f"no arguments raised {type(exc).__name__}: {exc}{hint}") from exc
         if not isinstance(built, torch.nn.Module):
             raise InvalidConfigError(f"the model factory returned {type(built).__name__}, not a torch.nn.Module")
         model = built
@@ -46,12 +52,8 @@ def resolve_model(model: Any) -> torch.nn.Module:
 
 
 class Workbench:
-    def __init__(self, model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None, train_data: Any, *,
-                 val_data: Any = None, batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
-                 optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None,
-                 seed: int = 0, device: Any = None, dtype: Any = None, amp: Any = None,
-                 accumulation_steps: int = 1, num_threads: int | None = None,
-                 val_batches: int | None = None) -> None:
+    def __init__(self, model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None, train_data: Any,
+                 setup: SetupOptions) -> None:
         """Call inside ``state.preserved``: a model factory and the data may draw random numbers."""
         if train_data is None:
             raise InvalidConfigError("train_data is required: a DataLoader, an iterable of batches or "
@@ -61,8 +63,9 @@ class Workbench:
             raise InvalidConfigError(f"the model ({type(user_model).__name__}) has parameters on the meta device, "
                                      "which hold no values to train: materialise it first (model.to_empty(device=...) "
                                      "and initialise it) or pass a factory that builds it")
-        self.options = TrainOptions.resolve(user_model, device=device, dtype=dtype, amp=amp,
-                                            accumulation_steps=accumulation_steps, num_threads=num_threads)
+        self.options = TrainOptions.resolve(user_model, device=setup.device, dtype=setup.dtype, amp=setup.amp,
+                                            accumulation_steps=setup.accumulation_steps,
+                                            num_threads=setup.num_threads)
         if not any(p.requires_grad for p in user_model.parameters()):
             raise InvalidConfigError(f"the model ({type(user_model).__name__}) has no trainable parameters, so no "
                                      "learning rate can change it; pass the model whose weights you train")
@@ -73,17 +76,17 @@ class Workbench:
                                      "so yours is never changed: pass a factory that builds the model instead") from exc
         self.model = working.to(device=self.options.device, dtype=self.options.dtype).train()
         self.model_name = type(user_model).__name__
-        self.objective = Objective(self.model, loss_fn, batch_loss)
-        self.optimizer = OptimizerSpec.from_user(optimizer, optimizer_kwargs, user_model, self.model)
-        self.val_batches = None if val_batches is None else positive_int("val_batches", val_batches)
+        self.objective = Objective(self.model, loss_fn, setup.batch_loss)
+        self.optimizer = OptimizerSpec.from_user(optimizer, setup.optimizer_kwargs, user_model, self.model)
+        self.val_batches = None if setup.val_batches is None else positive_int("val_batches", setup.val_batches)
         self.initial = ModuleState.capture(self.model)
-        torch.manual_seed(seed)   # the candidates' random draws (dropout) follow ``seed``, so a sweep repeats
+        torch.manual_seed(setup.seed)   # the candidates' random draws (dropout) follow ``seed``, so a sweep repeats
         self.rng = RngState.capture(self.options.device)
         self.train_source = BatchSource(train_data, name="train_data", device=self.options.device,
-                                        dtype=self.options.dtype, batch_size=batch_size, seed=seed)
-        self.val_source = None if val_data is None else BatchSource(
-            val_data, name="val_data", device=self.options.device, dtype=self.options.dtype,
-            batch_size=batch_size, seed=seed, evaluation=True)
+                                        dtype=self.options.dtype, batch_size=setup.batch_size, seed=setup.seed)
+        self.val_source = None if setup.val_data is None else BatchSource(
+            setup.val_data, name="val_data", device=self.options.device, dtype=self.options.dtype,
+            batch_size=setup.batch_size, seed=setup.seed, evaluation=True)
         self.n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         self._preflight()
 
@@ -144,6 +147,7 @@ class Workbench:
                     rows += n
         finally:
             self.objective.train()
+        assert total is not None   # there was at least one batch
         return total / rows
 
     def describe(self) -> Mapping[str, Any]:

@@ -1,0 +1,114 @@
+"""The Lightning entry points sweep a LightningModule with its own configure_optimizers and
+training_step: as a plain function, and as a callback inside a real Trainer.fit on CPU."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from torch_kit import assert_unchanged, classification, loader, snapshot, torch
+
+pl = pytest.importorskip("pytorch_lightning")
+
+import lrscout                                                     # noqa: E402
+from lrscout.torch.lightning import LRScoutCallback, sweep_lightning  # noqa: E402
+
+nn = torch.nn
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self, lr: float = 0.05):
+        super().__init__()
+        self.lr = lr
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            self.net = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = nn.functional.cross_entropy(self.net(x), y)
+        self.log("train_loss", loss)
+        return {"loss": loss}
+
+    def configure_optimizers(self):
+        backbone, head = self.net[0].parameters(), self.net[-1].parameters()
+        optimizer = torch.optim.SGD([{"params": backbone, "lr": self.lr * 0.1}, {"params": head}],
+                                    lr=self.lr, momentum=0.9)
+        return {"optimizer": optimizer, "lr_scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 10)}
+
+
+def _trainer(max_steps=3, **kwargs):
+    return pl.Trainer(max_steps=max_steps, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, **kwargs)
+
+
+def test_sweep_lightning_uses_the_modules_optimizer_and_training_step():
+    X, Y = classification()
+    module = Classifier()
+    before = snapshot(module)
+    result = sweep_lightning(module, loader(X, Y), val_dataloaders=loader(X[:64], Y[:64]),
+                             lrs=[1e-3, 1e-2, 1e-1, 1.0, 100.0], steps=30)
+    assert isinstance(result, lrscout.SweepResult) and result.chosen_lr is not None
+    assert result.config["optimizer"] == "SGD" and result.config["param_group_lr_ratios"] == [0.1, 1.0]
+    assert all(c.val_loss is not None for c in result.candidates if not c.trace.pruned)
+    assert_unchanged(before, snapshot(module))
+
+
+def test_callback_sweeps_inside_a_real_trainer_and_trains_at_the_chosen_lr(tmp_path):
+    X, Y = classification()
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=25)
+    module = Classifier()
+    start = {n: p.detach().clone() for n, p in module.named_parameters()}
+    seen_at_first_step = {}
+
+    class Spy(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if not seen_at_first_step:
+                seen_at_first_step.update({n: p.detach().clone() for n, p in pl_module.named_parameters()})
+
+    trainer = _trainer(callbacks=[callback, Spy()], default_root_dir=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # Lightning's own notices about tiny dataloaders
+        trainer.fit(module, loader(X, Y))
+    chosen = callback.result.chosen_lr
+    assert chosen is not None
+    groups = trainer.optimizers[0].param_groups
+    assert [g["lr"] for g in groups] == pytest.approx([chosen * 0.1, chosen])
+    assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen * 0.1, chosen])
+    # the sweep trained a copy: Trainer.fit's first step saw the module's own starting weights
+    assert all(torch.equal(start[n], seen_at_first_step[n]) for n in start)
+
+
+class ScheduledClassifier(Classifier):
+    """One parameter group under a scheduler whose first lr is not its peak."""
+
+    def __init__(self, scheduler: str):
+        super().__init__()
+        self.scheduler = scheduler
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        if self.scheduler == "one_cycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=100)
+        else:   # a linear warm-up from 10% of the rate
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, 0.1 + step / 10))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+@pytest.mark.parametrize("scheduler", ["one_cycle", "warmup"])
+def test_callback_makes_the_schedules_peak_the_chosen_lr(tmp_path, scheduler):
+    X, Y = classification()
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=25)
+    trainer = _trainer(callbacks=[callback], default_root_dir=tmp_path, max_steps=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(ScheduledClassifier(scheduler), loader(X, Y))
+    chosen = callback.result.chosen_lr
+    assert chosen is not None
+    group = trainer.optimizers[0].param_groups[0]
+    if scheduler == "one_cycle":        # the peak is max_lr, the start max_lr / 25 as before
+        assert group["max_lr"] == pytest.approx(chosen) and group["initial_lr"] == pytest.approx(chosen / 25)
+    else:                               # the warm-up still climbs from 10% to the chosen lr
+        assert group["initial_lr"] == pytest.approx(chosen)
+        assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen])
