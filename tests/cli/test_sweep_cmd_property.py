@@ -23,7 +23,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import changed, invoke, snapshot
@@ -32,10 +32,12 @@ GOOD_NAMES = ["a", "b", "c", "x1", "x2", "price", "label", "y"]
 ODD_NAMES = ["", " ", "a", "[/]", "é", "x" * 300, "Δt", "1", "nan", "\"q\"", "a,b", "\ufeffz"]
 SPECIAL_CELLS = ["", " ", "NaN", "nan", "inf", "-inf", "Infinity", "1e999", "-1e999", "0", "-0", "?", "NA", "abc",
                  "1,5", "\"", "0x10", "1_000", "  2  ", "\n", "a\nb", "9" * 400, "1e50", "-3e-90"]
-# Magnitudes whose squares or sums leave float64 (near 1e300, below 1e-150): the numeric array
-# checks (lrscout.data.validation) refuse them or train on them; the second property below covers them.
+# Magnitudes whose squares or sums leave float64 (near 1e300, below 1e-150): the second property
+# below puts them in single cells, and whole columns at such a scale (a feature's spread whose
+# square underflows to 0 is still a spread).
 EXTREME_CELLS = ["1e308", "-1e308", "1.7976931348623157e308", "1e300", "-1e300", "1e-320", "5e-324", "2.2e-308",
                  "1e-200", "-1e-250"]
+EXTREME_FACTORS = [1e-150, 1e-200, 1e-300, 1e-320, 1e150, 1e300]
 HUGE_CELL = "7" * 140_000          # past csv's default 128 kB field limit
 ENCODINGS = ["utf-8", "utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-16"]
 
@@ -76,7 +78,13 @@ def table(draw, extreme: bool = False) -> tuple[list[str], list[list[str]]]:
         if classes:
             row[-1] = str(draw(st.integers(0, classes - 1)))
         rows.append(row)
-    if rows and (extreme or not usually(5)):    # odd cells: blanks, non-finite values, text, long ones
+    whole_column = bool(rows) and extreme and usually(2)
+    if whole_column:                            # one column, every row, at an extreme scale
+        column, factor = draw(st.integers(0, n_columns - 1)), draw(st.sampled_from(EXTREME_FACTORS))
+        for row in rows:
+            row[column] = f"{float(row[column]) * factor:.6g}"
+    if rows and ((extreme and not whole_column) or not usually(5)):
+        # odd cells: blanks, non-finite values, text, long ones; or extreme magnitudes
         for _ in range(draw(st.integers(1, 3))):
             row = rows[draw(st.integers(0, len(rows) - 1))]
             row[draw(st.integers(0, n_columns - 1))] = draw(extreme_cell if extreme else odd_cell)
@@ -207,7 +215,14 @@ def test_any_csv_and_arguments_give_a_result_or_one_clear_error_and_touch_only_t
     check(case)
 
 
+def tiny_unit_table() -> bytes:
+    """A feature in units of 1e-200, whose squared deviations underflow to 0, and a target of it."""
+    rows = [f"{(i % 7 - 3) * 1e-200:.6g},{(i % 5) / 4:.5g},{(i % 7 - 3) + (i % 5) / 4:.5g}" for i in range(30)]
+    return ("a,b,y\n" + "\n".join(rows) + "\n").encode()
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=HEALTH)
+@example(case=(tiny_unit_table(), ["sweep", "data.csv", "--target", "y", "--scale", "standard", "--steps", "10"]))
 @given(case=cases(extreme=True))
 def test_extreme_magnitudes_give_a_result_or_one_clear_error_and_touch_only_the_outputs(case):
     check(case)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._validation import argument, finite_real
 from ..errors import DataError, InvalidConfigError
+from .stats import column_std
 from .table import MISSING_TOKENS, Table
 from .validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes, check_target
 
@@ -39,7 +40,7 @@ class Scaler:
         if kind == "none":
             return cls(kind, np.zeros(d), np.ones(d))
         if kind == "standard":
-            return cls(kind, X.mean(axis=0), X.std(axis=0))
+            return cls(kind, X.mean(axis=0), column_std(X))
         lo, hi = X.min(axis=0), X.max(axis=0)
         return cls(kind, lo, hi - lo)
 
