@@ -370,3 +370,57 @@ def test_the_knife_edge_margin_never_changes_a_sweeps_verdicts(time_constants, w
     wide = read_curves(traces, Thresholds(knife_edge=0.5))
     assert [v.kind for v in wide] == [v.kind for v in plain]
     assert all(w.reason.startswith(p.reason) for w, p in zip(wide, plain))
+
+
+# --- a zigzag that pays ---------------------------------------------------------------------
+
+ZIGZAG = np.full(99, -0.9)      # consecutive updates point back and forth
+
+
+def test_a_zigzag_that_falls_further_than_every_smaller_stable_rate_is_good_and_says_why_in_numbers():
+    slow, fast = read_curves([Trace(1e-2, np.exp(-t / 300)), Trace(1e-1, np.exp(-t / 30), update_cosine=ZIGZAG)])
+    assert (slow.kind, fast.kind) == (K.TOO_SLOW, K.GOOD)
+    assert "zigzag (median cosine -0.90)" in fast.reason
+    assert fast.reason.startswith("falls 96% in 100 steps") and "than any smaller stable rate (lr 0.01 falls 27%)" \
+        in fast.reason
+
+
+def test_a_zigzag_that_falls_no_further_than_a_smaller_good_rate_stays_oscillating_with_both_numbers():
+    good, zig = read_curves([Trace(1e-2, np.exp(-t / 20)), Trace(1e-1, np.exp(-t / 40), update_cosine=ZIGZAG)])
+    assert (good.kind, zig.kind) == (K.GOOD, K.OSCILLATING)
+    assert "its loss fell 91%, no further than lr 0.01 falls 99%" in zig.reason
+
+
+def test_a_zigzag_with_no_smaller_stable_rate_to_weigh_it_against_stays_oscillating():
+    zig, diverged = read_curves([Trace(1e-2, np.exp(-t / 30), update_cosine=ZIGZAG),
+                                 Trace(1e-1, np.exp(t / 10))])
+    assert (zig.kind, diverged.kind) == (K.OSCILLATING, K.DIVERGED)
+    # and a curve read alone has nothing to weigh it against either
+    assert read_curve(np.exp(-t / 30), update_cosine=ZIGZAG).kind is K.OSCILLATING
+
+
+def test_a_zigzag_whose_loss_itself_waves_stays_oscillating_however_far_it_falls():
+    waves = 1.0 - 0.002 * t + 0.3 * np.sin(t / 4)
+    assert read_curve(waves).kind is K.OSCILLATING
+    _, zig = read_curves([Trace(1e-2, np.exp(-t / 300)), Trace(1e-1, waves, update_cosine=ZIGZAG)])
+    assert zig.kind is K.OSCILLATING
+
+
+def test_zigzags_are_weighed_from_the_smallest_up_so_each_must_beat_the_ones_that_paid_below_it():
+    verdicts = read_curves([Trace(1e-3, np.exp(-t / 300)),
+                            Trace(1e-2, np.exp(-t / 30), update_cosine=ZIGZAG),      # pays: beats 1e-3
+                            Trace(1e-1, np.exp(-t / 60), update_cosine=ZIGZAG)])     # falls less than 1e-2
+    assert [v.kind for v in verdicts] == [K.TOO_SLOW, K.GOOD, K.OSCILLATING]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(5.0, 1000.0), st.floats(5.0, 1000.0))
+def test_a_zigzag_is_good_exactly_when_it_made_more_progress_than_the_stable_rate_below_it(tau_below, tau_zig):
+    below, zig = read_curves([Trace(1e-2, np.exp(-t / tau_below)),
+                              Trace(1e-1, np.exp(-t / tau_zig), update_cosine=ZIGZAG)])
+    alone = read_curve(np.exp(-t / tau_zig))
+    assert below.kind.is_stable
+    if alone.kind is not K.GOOD:
+        assert zig.kind is K.OSCILLATING
+    else:
+        assert (zig.kind is K.GOOD) == (zig.evidence.progress > below.evidence.progress)

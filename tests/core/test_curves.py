@@ -145,12 +145,13 @@ def test_a_trace_whose_compaction_fields_disagree_is_refused_naming_them():
 
 @pytest.fixture(scope="module")
 def raw_housing():
-    """Raw housing features: too slow, good, oscillating, diverged, and a scaling finding."""
+    """Raw housing features: at 1e-3, 1e-2, 3e-2, 0.1 and 1 too slow, good, a zigzag that pays
+    (good, by comparison across candidates), diverged twice, and a scaling finding."""
     return problem_for(prepare(housing(), "price", scale="none"), batch_size=32)
 
 
 def test_verdicts_with_and_without_max_points_are_identical(raw_housing):
-    grid = [1e-3, 1e-2, 1e-1, 1.0]
+    grid = [1e-3, 1e-2, 3e-2, 1e-1, 1.0]
     full = lrscout.sweep(raw_housing, grid, steps=1_500)
     compact = lrscout.sweep(raw_housing, grid, steps=1_500, max_points=60)
     assert [c.verdict for c in compact.candidates] == [c.verdict for c in full.candidates]  # evidence included

@@ -66,12 +66,13 @@ def sklearn_problem(name: str, scale: str) -> NumpyProblem:
 # --- feature scaling -----------------------------------------------------------------------
 
 def test_the_seeds_housing_demo_raw_features_are_badly_scaled_and_standardized_ones_are_not():
-    _, raw = diagnosed(housing_problem("none"), (1e-3, 1e-2, 1e-1))
-    _, scaled = diagnosed(housing_problem("standard"), (1e-3, 1e-2, 1e-1))
+    # 0.03 is past 1/L but below 2/L (L about 52): its updates zigzag while it still trains
+    _, raw = diagnosed(housing_problem("none"), (1e-3, 1e-2, 3e-2, 1e-1))
+    _, scaled = diagnosed(housing_problem("standard"), (1e-3, 1e-2, 3e-2, 1e-1))
     finding = raw[K.FEATURE_SCALING]
     assert finding.severity is Severity.WARNING
-    assert finding.evidence["condition_gain"] > 100          # about 220: means far from 0, not spread
-    assert finding.evidence["zigzag_lr"] == 0.1 and finding.evidence["zigzag_cosine"] < -0.5
+    assert finding.evidence["condition_gain"] > 100          # about 500: means far from 0, not spread
+    assert finding.evidence["zigzag_lr"] == 0.03 and finding.evidence["zigzag_cosine"] < -0.5
     assert "--scale standard" in finding.remedy
     assert K.FEATURE_SCALING not in scaled
 

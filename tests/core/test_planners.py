@@ -121,3 +121,61 @@ def test_rounded_refinement_points_are_never_asked_twice():
     while asked:
         assert len(asked) == len(set(asked))
         asked = _told(planner, {**{lr: K.GOOD for lr in asked}, first[0]: K.GOOD, first[1]: K.DIVERGED})
+
+
+def window_problem(good_from, bad_from):
+    """Flat below ``good_from``, falling steadily up to ``bad_from``, diverging from there on."""
+    t = np.arange(60)
+
+    def train(lr, steps):
+        if lr >= bad_from:     # faster the larger the rate, so no two rates trace the same curve
+            return np.exp(t[:steps] * 0.2 * (1 + np.log(lr / bad_from)))
+        if lr >= good_from:
+            return np.exp(-t[:steps] / 20)
+        return 1.0 - 1e-4 * t[:steps]
+
+    return CallableProblem(train)
+
+
+def test_with_nothing_good_the_plan_splits_the_gap_between_too_slow_and_too_high_itself():
+    result = sweep(window_problem(3e-7, 4e-7), planner=AdaptivePlanner(min_lr=1e-15, max_candidates=24), steps=60)
+    assert (2.2e-7, 4.6e-7) in result.rounds      # the x10 gap above 1e-7, as before
+    assert (3.2e-7,) in result.rounds             # then the x2.1 gap, in two
+    assert result.chosen_lr == 3.2e-7
+
+
+def test_the_gap_search_stops_at_the_finest_gap_and_the_advice_says_so():
+    result = sweep(window_problem(3e-7, 3e-7), planner=AdaptivePlanner(min_lr=1e-15, max_candidates=24), steps=60)
+    assert result.chosen_lr is None
+    slow = max(c.lr for c in result.candidates if c.kind is VerdictKind.TOO_SLOW)
+    high = min(c.lr for c in result.candidates if c.kind.is_too_high)
+    assert slow < 3e-7 <= high and high / slow <= 1.25
+    assert any("only x1.2 apart" in a for a in result.decision.advice)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-12, 2), st.floats(np.log10(1.5), 1.0))
+def test_a_good_window_at_least_x1_5_wide_is_found_wherever_it_lies(log_good, width):
+    good_from = 10.0 ** log_good
+    bad_from = good_from * 10.0 ** width
+    result = sweep(window_problem(good_from, bad_from), planner=AdaptivePlanner(min_lr=1e-15, max_candidates=24),
+                   steps=60)
+    assert result.chosen_lr is not None and good_from <= result.chosen_lr < bad_from
+
+
+def test_for_a_convex_built_in_model_the_plan_descends_below_1e_8_until_a_rate_is_stable():
+    from lrscout import LinearRegression, NumpyProblem
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1e5, 2e5, size=(200, 2))      # curvature about 1e10: stable only below 2e-10
+    y = X @ np.array([1e-5, 2e-5]) + rng.normal(0, 0.1, 200)
+    problem = NumpyProblem(LinearRegression(), X, y)
+    assert problem.loss_is_convex()
+    result = sweep(problem, steps=60)
+    assert min(result.lrs) < 1e-8
+    assert result.chosen_lr is not None and result.chosen_lr < 2e-10
+
+
+def test_other_problems_keep_the_floor_of_1e_8():
+    result = sweep(window_problem(1e-12, 1e-11), steps=60)
+    assert min(result.lrs) == 1e-8 and result.chosen_lr is None

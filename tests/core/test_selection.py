@@ -99,3 +99,64 @@ def test_an_infinite_validation_loss_on_the_largest_good_rate_moves_the_choice()
     d = choose([cand(1e-3, K.GOOD, val=0.5), cand(1e-2, K.GOOD, val=0.4), cand(1e-1, K.GOOD, val=float("inf")),
                 cand(1.0, K.DIVERGED)])
     assert d.lr == 1e-2 and any("infinite validation loss" in r for r in d.reasons)
+
+
+def test_a_rate_set_aside_as_too_high_that_ended_lower_is_named_with_its_numbers():
+    def ended(lr, kind, to, val):
+        return Candidate(Trace(lr, np.linspace(1.0, to, 20), val_loss=val), Verdict(kind, f"{kind.value} curve"))
+
+    d = choose([ended(1e-2, K.GOOD, 0.6, 0.62), ended(1e-1, K.OSCILLATING, 0.1, 0.12)])
+    assert d.lr == 1e-2
+    said = [r for r in d.reasons if r.startswith("all the same, 0.1 ended lower")]
+    assert said and "training loss 0.1" in said[0] and "against 0.6" in said[0] and "validation loss 0.12" in said[0]
+    assert "(oscillating)" in said[0]
+    # one that ended higher is not worth the sentence
+    d = choose([ended(1e-2, K.GOOD, 0.1, 0.12), ended(1e-1, K.OSCILLATING, 0.6, 0.62)])
+    assert not any(r.startswith("all the same") for r in d.reasons)
+
+
+def test_the_advice_for_a_too_slow_too_high_gap_names_only_rates_inside_it():
+    d = choose([cand(2.2e-7, K.TOO_SLOW), cand(4.6e-7, K.DIVERGED)])
+    assert any("between 2.2e-07 (too slow) and 4.6e-07 (diverged)" in a and "--lrs 2.2e-07,3.2e-07,4.6e-07" in a
+               for a in d.advice)
+
+
+def test_a_gap_too_narrow_to_split_says_the_rate_alone_cannot_fix_it_and_points_to_scaling():
+    d = choose([cand(2.2e-7, K.TOO_SLOW), cand(2.6e-7, K.DIVERGED)])
+    assert not any("--lrs" in a for a in d.advice)
+    assert any("only x1.2 apart" in a for a in d.advice) and any("--scale standard" in a for a in d.advice)
+
+
+_NUMBER = r"([0-9][0-9.]*(?:e[+-]?[0-9]+)?)"
+
+
+def rates_outside_the_range_named(sentence):
+    """The rates a sentence's ``--lrs`` names outside the range the same sentence names (all of
+    them when it names no range)."""
+    import re
+
+    named = re.search(rf"--lrs ({_NUMBER[1:-1]}(?:,{_NUMBER[1:-1]})*)", sentence)
+    if not named:
+        return []
+    rates = [float(x) for x in named.group(1).split(",")]
+    span = (re.search(rf"between {_NUMBER} \([^)]*\) and {_NUMBER}", sentence)
+            or re.search(rf"sweeping {_NUMBER} to {_NUMBER}", sentence))
+    if not span:
+        return rates
+    low, high = float(span.group(1)), float(span.group(2))
+    return [r for r in rates if not low <= r <= high]
+
+
+rates = st.floats(1e-12, 1e3).map(lambda x: float(f"{x:.3g}"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(rates, kinds), min_size=1, max_size=8, unique_by=lambda rk: rk[0]))
+def test_every_rate_the_advice_names_lies_within_the_range_its_sentence_names(spec):
+    from lrscout import diagnose
+
+    cands = [cand(lr, k) for lr, k in spec]
+    decision = choose(cands)
+    sentences = [*decision.advice, *(f.remedy for f in diagnose(cands, decision))]
+    for sentence in sentences:
+        assert rates_outside_the_range_named(sentence) == [], sentence

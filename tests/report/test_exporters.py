@@ -25,16 +25,20 @@ def test_each_candidate_is_its_own_tensorboard_run_that_tensorboard_reads_back(r
     accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator",
                                       reason="tensorboard (the reader) is not installed")
     runs = tensorboard_export.write_tensorboard(result, tmp_path / "tb")
-    assert [r.name for r in runs] == ["00_lr_0.001_too_slow", "01_lr_0.01_good", "02_lr_0.1_oscillating"]
+    assert [r.name for r in runs] == ["00_lr_0.001_too_slow", "01_lr_0.01_good", "02_lr_0.1_diverged"]
     for run, candidate in zip(runs, result.candidates):
         events = accumulator.EventAccumulator(str(run))
         events.Reload()
         train = events.Scalars("train_loss")
-        assert [e.step for e in train] == list(range(200))
+        assert [e.step for e in train] == list(range(candidate.steps_used))   # 0.1 is pruned within a few
         np.testing.assert_allclose([e.value for e in train], candidate.train_loss, rtol=1e-6)
-        (val,) = events.Scalars("val_loss")
-        assert val.value == pytest.approx(candidate.val_loss, rel=1e-6)
+        if candidate.val_loss is None:          # pruned: no validation loss to log
+            assert "val_loss" not in events.Tags()["scalars"]
+        else:
+            (val,) = events.Scalars("val_loss")
+            assert val.value == pytest.approx(candidate.val_loss, rel=1e-6)
         assert "verdict/text_summary" in events.Tags()["tensors"]
+    assert [c.steps_used for c in result.candidates][:2] == [200, 200]
 
 
 def test_a_tensorboard_folder_that_is_a_file_is_refused(result, tmp_path):

@@ -36,7 +36,7 @@ def test_the_summary_is_coloured_on_a_terminal(result, monkeypatch):
 def test_the_summary_is_plain_when_not_a_terminal(result):
     out = rendered(result)
     assert "\x1b[" not in out
-    assert "too_slow" in out and "oscillating" in out and "chosen learning rate: 0.01" in out
+    assert "too_slow" in out and "diverged" in out and "chosen learning rate: 0.01" in out
 
 
 def test_no_color_turns_colour_off_even_on_a_terminal(result, monkeypatch):

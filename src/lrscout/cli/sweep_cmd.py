@@ -87,7 +87,7 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
         tensorboard_dir: str | None, mlflow: bool, executor: str, workers: int | None, timeout: float | None,
         ray_address: str | None, resume: bool, max_points: int | None, quiet: bool, stream: bool = False) -> int:
     from ..core.grids import parse_grid
-    from ..core.planners import AdaptivePlanner
+    from ..core.planners import default_planner
     from ..data.table import Table, read_csv
     from ..errors import InvalidConfigError
     from ..executors import runner_for
@@ -116,7 +116,8 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                      "--compare-scaling need the whole table; scale the file first, or drop --stream")
     outputs = [option for option, given in (("--json", json_path), ("--report", report_path), ("--plot", plot_path),
                                             ("--tensorboard", tensorboard_dir), ("--mlflow", mlflow)) if given]
-    candidates = len(grid) if grid is not None else len(AdaptivePlanner().ask())   # the first round, trained together
+    # the first round trains together; the built-in models are convex, so theirs is the convex plan
+    candidates = len(grid) if grid is not None else len(default_planner(convex=True).ask())
     check_sweep_memory(steps, candidates, mini_batch=stream or batch_size is not None, outputs=outputs,
                        max_points=max_points)
     journal_was_there = journal is not None and journal.exists()

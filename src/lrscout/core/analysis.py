@@ -39,15 +39,18 @@ hangs on it (a false term of an "and" that a clearly false one overrules does no
 is kept, and its ``knife_edge`` names those thresholds and its reason gives the numbers: a
 last-digit difference in the curve, as another CPU's BLAS kernels give, could read it otherwise.
 
-``read_curves`` reads a sweep: each curve alone, then one comparison across candidates that a
-single curve cannot make. A stable curve that made less than ``slow_fraction`` of the progress
-(log-decrease) of the best stable candidate in the same window is ``too_slow``: x10 below a
-rate that works, a curve makes about a tenth of its progress, which a reader sees as "barely
-moves" next to it.
+``read_curves`` reads a sweep: each curve alone, then the comparisons across candidates that a
+single curve cannot make. A zigzag (rule 3's update cosines) whose loss alone reads good and
+falls further than every smaller stable rate's is ``good``: it pays, being the fastest rate
+across a narrow valley (the reason says so, with both numbers). A stable curve that made less
+than ``slow_fraction`` of the progress (log-decrease) of the best stable candidate in the same
+window is ``too_slow``: x10 below a rate that works, a curve makes about a tenth of its
+progress, which a reader sees as "barely moves" next to it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -392,6 +395,7 @@ class _Reading:
     reason: str
     evidence: Evidence | None = None
     edges: tuple[_Edge, ...] = ()
+    loss_alone: "_Reading | None" = None    # a zigzag's curve read without its update cosines
 
     def verdict(self, margin: float) -> Verdict:
         edges = tuple(dict.fromkeys(self.edges))
@@ -518,9 +522,11 @@ def _read(losses: Sequence[float] | np.ndarray, t: Thresholds,
               _test(ev.update_cosine <= t.zigzag_cosine, "zigzag_cosine", "median update cosine",
                     ev.update_cosine, t.zigzag_cosine, m))
     if holds(zigzag):
-        return reading(K.OSCILLATING, "zigzag: consecutive updates point back and forth "
-                                      f"(median cosine {ev.update_cosine:.2f}), each step "
-                                      "overshooting across the valley")
+        zigzagging = reading(K.OSCILLATING, "zigzag: consecutive updates point back and forth "
+                                            f"(median cosine {ev.update_cosine:.2f}), each step "
+                                            "overshooting across the valley")
+        # what the loss alone says, for the comparison across candidates (``read_curves``)
+        return dataclasses.replace(zigzagging, loss_alone=_read(x, t, None))
 
     # 4. flat
     if holds(_test(ev.relative_decrease < t.too_slow_decrease, "too_slow_decrease", "relative decrease",
@@ -547,8 +553,11 @@ def _read(losses: Sequence[float] | np.ndarray, t: Thresholds,
 
 
 def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Verdict]:
-    """Read every trace of a sweep, then compare candidates in two ways one curve cannot.
+    """Read every trace of a sweep, then compare candidates in three ways one curve cannot.
 
+    0. A zigzag whose loss alone reads good and made more progress than every smaller stable
+       rate is ``good`` (``_weigh_zigzags``); one that made no more stays ``oscillating``, its
+       reason giving both numbers.
     1. A stable curve above a good rate that made less than ``stalled_fraction`` of that
        rate's progress is stalled, not slow: up to the fastest rate, a larger step makes more
        progress, so less progress at a larger rate means the step is too large (momentum and
@@ -561,11 +570,56 @@ def read_curves(traces: Sequence[Trace], thresholds: Thresholds = DEFAULT_THRESH
     """
     readings = [_Reading(VerdictKind.FAILED, f"training raised: {trace.error}") if trace.error is not None
                 else _read(trace.train_loss, thresholds, trace.update_cosine) for trace in traces]
+    _weigh_zigzags(traces, readings, thresholds)
     good = _good(readings)
     if good:
         _mark_too_high(traces, readings, good, thresholds)
         _mark_too_slow(traces, readings, _good(readings), thresholds)
     return [r.verdict(thresholds.knife_edge) for r in readings]
+
+
+def _weigh_zigzags(traces: Sequence[Trace], readings: list[_Reading], thresholds: Thresholds) -> None:
+    """Re-read a zigzag as ``good`` when it pays: its loss alone reads good and it made more
+    progress than every smaller stable rate (good or too slow) in the same window.
+
+    On a narrow valley (badly scaled features) the fastest rate is past 1/L, where the stiff
+    direction's updates flip sign every step while the flat directions, which hold most of the
+    loss, move fastest: the zigzag is what the best rate looks like there, not an overshoot
+    that costs anything. A zigzag that made no more progress than a smaller stable rate stays
+    ``oscillating``, and its reason gives both numbers; one with no smaller stable rate to weigh
+    it against stays ``oscillating`` too. Rates are weighed from the smallest up, so a zigzag is compared with
+    the zigzags below it that paid.
+    """
+    for i in sorted(range(len(readings)), key=lambda k: traces[k].lr):
+        reading, alone = readings[i], readings[i].loss_alone
+        if alone is None or alone.kind is not VerdictKind.GOOD or alone.evidence is None:
+            continue
+        below = [(j, r.evidence.progress) for j, r in enumerate(readings)
+                 if traces[j].lr < traces[i].lr and r.kind.is_stable and r.evidence is not None
+                 and math.isfinite(r.evidence.progress)]
+        if not below:
+            continue
+        j, best = max(below, key=lambda item: (item[1], traces[item[0]].lr))
+        ev, other = alone.evidence, readings[j].evidence
+        assert other is not None and reading.evidence is not None   # ``below`` holds read curves only
+        made = ev.progress
+        pays = _test(made > best, "zigzag_pays", f"progress (log-decrease) against lr {traces[j].lr:.3g}'s",
+                     made, best, thresholds.knife_edge)
+        than = f"lr {traces[j].lr:.3g} falls {_pct(other.relative_decrease)}"
+        if pays:
+            readings[i] = _Reading(
+                VerdictKind.GOOD,
+                f"falls {_pct(ev.relative_decrease)} in {ev.steps} steps, {_pct(ev.monotonicity)} of its movement "
+                f"downward, more than any smaller stable rate ({than}), although its updates zigzag (median cosine "
+                f"{reading.evidence.update_cosine:.2f}): the fastest rate across a narrow valley, near the edge "
+                "of stability",
+                reading.evidence, reading.edges + alone.edges + pays.edges)
+        else:
+            readings[i] = _Reading(
+                reading.kind,
+                f"{reading.reason}; its loss fell {_pct(ev.relative_decrease)}, no further than {than}: "
+                "the zigzag costs what the larger step gains",
+                reading.evidence, reading.edges + alone.edges + pays.edges, alone)
 
 
 def _good(readings: Sequence[_Reading]) -> list[tuple[int, float]]:

@@ -500,7 +500,8 @@ def _grid_edge(candidates: Sequence[Candidate], decision: Decision) -> Finding |
         finding = Finding(FindingKind.GRID_EDGE, severity, why, "",
                           {**evidence, "suggested_min": low, "suggested_max": high})
         ladder = ",".join(_g(x) for x in suggested_grid(finding))
-        return Finding(finding.kind, severity, why, f"Extend the grid {direction} (--lrs {ladder}) {goal}.",
+        return Finding(finding.kind, severity, why,
+                       f"Extend the grid {direction}, sweeping {_g(low)} to {_g(high)} (--lrs {ladder}), {goal}.",
                        finding.evidence)
 
     if decision.chosen and decision.lr is not None:

@@ -46,13 +46,40 @@ class FixedGrid:
         return f"FixedGrid({list(self.lrs)})"
 
 
-def _readable(x: float) -> float:
+def _readable(x: float, digits: int = 2) -> float:
     """Two significant digits: a refinement point a user can type back (0.0022, not 0.00215443)."""
-    return float(f"{x:.2g}")
+    return float(f"{x:.{digits}g}")
+
+
+def split_gap(lo: float, hi: float, step: float) -> tuple[float, ...]:
+    """Rates strictly between ``lo`` and ``hi``, equally spaced on the log scale, no step wider than ``step``.
+
+    At least one rate (the gap split in two) and as few as the steps allow; rounded to two
+    significant digits, or more where two would land on or outside an end (a narrow gap). A x10
+    gap with ``step=3`` gives 2.2 and 4.6 times ``lo``. Empty when no rate fits between them.
+
+    >>> split_gap(2.2e-07, 4.6e-07, 3.0)
+    (3.2e-07,)
+    >>> split_gap(0.01, 0.1, 3.0)
+    (0.022, 0.046)
+    """
+    if not (0 < lo < hi and math.isfinite(hi) and step > 1):
+        return ()
+    parts = max(2, math.ceil(math.log(hi / lo) / math.log(step) - 1e-9))
+    exact = [lo * (hi / lo) ** (k / parts) for k in range(1, parts)]
+    for digits in (2, 3, 4, 6, 17):
+        points = tuple(dict.fromkeys(_readable(x, digits) for x in exact))
+        if len(points) == len(exact) and all(lo < x < hi for x in points):
+            return points
+    return ()
 
 
 def _r(x: float) -> float:
     return float(f"{x:.6g}")
+
+
+CONVEX_MIN_LR = 1e-15   # how far the plan descends for a convex model (``default_planner``)
+CONVEX_MAX_CANDIDATES = 24
 
 
 class AdaptivePlanner:
@@ -72,13 +99,17 @@ class AdaptivePlanner:
        choice gets to that edge matters more than the rates far below it. The edge is the
        first rate above that is not good; no point is asked within a tenth of a refinement
        step of one already run.
+    5. Searching a gap: while no candidate is good, the gap from the largest too-slow rate to
+       the first too-high one above it is split again (in two once it is under ``refine``)
+       until a rate in it is good or it is no wider than ``finest`` (x1.25): the plan looks
+       inside the gap itself instead of leaving it to the user.
     Stops at ``max_candidates``, or at once when every candidate so far failed (training
     raised at every rate: another rate will not say more).
     """
 
     def __init__(self, start: float = 1e-4, *, factor: float = 10.0, refine: float = 3.0,
                  decades: int = 5, min_lr: float = 1e-8, max_lr: float = 1e3,
-                 max_candidates: int = 16) -> None:
+                 max_candidates: int = 16, finest: float = 1.25) -> None:
         self.start = finite_real("start", start, low=0.0, low_open=True)
         self.factor = finite_real("factor", factor, low=1.0, low_open=True)
         self.refine = finite_real("refine", refine, low=1.0, low_open=True)
@@ -92,6 +123,7 @@ class AdaptivePlanner:
             raise InvalidConfigError(f"start ({self.start:g}) must lie between min_lr ({self.min_lr:g}) and max_lr "
                                      f"({self.max_lr:g})")
         self.max_candidates = positive_int("max_candidates", max_candidates, minimum=2)
+        self.finest = finite_real("finest", finest, low=1.0, low_open=True)
         self._candidates: list[Candidate] = []
         self._asked: set[float] = set()
         self._went_below_good = False
@@ -99,7 +131,7 @@ class AdaptivePlanner:
     def __repr__(self) -> str:
         return (f"AdaptivePlanner(start={self.start:g}, factor={self.factor:g}, refine={self.refine:g}, "
                 f"decades={self.decades}, min_lr={self.min_lr:g}, max_lr={self.max_lr:g}, "
-                f"max_candidates={self.max_candidates})")
+                f"max_candidates={self.max_candidates}, finest={self.finest:g})")
 
     def tell(self, candidates: Sequence[Candidate]) -> None:
         self._candidates = sorted(candidates, key=lambda c: c.lr)
@@ -162,13 +194,30 @@ class AdaptivePlanner:
         # the edge: the first rate above that is not good (too high, or a curve no better than slow)
         hi_i = next(i for i in range(lo_i + 1, len(cs)) if kinds[i] is not VerdictKind.GOOD)
         lo, hi = cs[lo_i].lr, cs[hi_i].lr
-        parts = math.ceil(math.log(hi / lo) / math.log(self.refine) - 1e-9)
-        if parts < 2:
-            return []
-        inside = [_readable(lo * (hi / lo) ** (k / parts)) for k in range(1, parts)]
-        return [lr for lr in inside if lo < lr < hi and not self._near_asked(lr)]
+        if good and hi / lo <= self.refine * (1 + 1e-9):
+            return []       # a good rate within one refinement step of the edge: close enough
+        if not good and hi / lo <= self.finest * (1 + 1e-9):
+            return []       # nothing good even this close to the edge: no rate between will be
+        return [lr for lr in split_gap(lo, hi, self.refine) if not self._near_asked(lr)]
 
     def _near_asked(self, lr: float) -> bool:
-        """Within a tenth of the refinement step of a rate already asked for: nothing new to see."""
-        margin = self.refine ** 0.1
+        """Within a tenth of the refinement step (a quarter of ``finest``'s, when that is less) of a
+        rate already asked for: nothing new to see."""
+        margin = min(self.refine ** 0.1, self.finest ** 0.25)
         return any(asked / margin < lr < asked * margin for asked in self._asked)
+
+
+def default_planner(*, convex: bool = False) -> AdaptivePlanner:
+    """The plan a sweep runs when given neither ``lrs`` nor a planner.
+
+    For a convex loss (the built-in linear, logistic and softmax regressions declare theirs:
+    ``lrscout.problems.protocols.DeclaresConvexity``), gradient descent is stable below 2/L
+    whatever the data, so a stable rate exists however large the features are: the plan keeps
+    descending by x10 until it finds one, down to ``CONVEX_MIN_LR`` (1e-15), with
+    ``CONVEX_MAX_CANDIDATES`` so that the search still has candidates left to refine there.
+    Other models keep the default floor of 1e-8: a network too high even there is rarely a
+    learning-rate problem.
+    """
+    if convex:
+        return AdaptivePlanner(min_lr=CONVEX_MIN_LR, max_candidates=CONVEX_MAX_CANDIDATES)
+    return AdaptivePlanner()

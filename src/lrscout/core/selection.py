@@ -21,10 +21,13 @@ import math
 from typing import Sequence
 
 from .._validation import InstanceOf, SequenceOf, checked
+from .planners import split_gap
 from .thresholds import DEFAULT_THRESHOLDS, Thresholds
 from .types import Candidate, Decision, DecisionStatus, VerdictKind
 
 BLIND_DECADES = 4   # with nothing good in the grid, look this many decades beyond it
+REFINE_STEP = 3.0   # advice splits a too-slow / too-high gap into steps under x3, as the adaptive plan does
+FINEST_GAP = 1.25   # ... down to the adaptive plan's finest gap (AdaptivePlanner.finest)
 
 
 def _lr(value: float) -> str:
@@ -101,6 +104,9 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
         if ignored:
             reasons.append("not trusted although good: " + ", ".join(_lr(c.lr) for c in ignored)
                            + f" (above the {above.kind.value} {_lr(above.lr)})")
+        lower = _ended_lower(ordered[boundary:], largest)
+        if lower:
+            reasons.append(lower)
 
     chosen = largest
     with_val = [(c, v) for c in eligible if (v := _finite_val(c)) is not None]
@@ -148,6 +154,29 @@ def choose(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     return Decision(DecisionStatus.CHOSEN, chosen.lr, tuple(reasons), tuple(advice), largest.lr)
 
 
+def _ended_lower(above: Sequence[Candidate], largest: Candidate) -> str | None:
+    """Say so, in numbers, when a rate set aside as too high ended lower than the one chosen.
+
+    A too-high verdict is about the curve's shape (it zigzags, rebounds, or its trend waves),
+    so a rate can be set aside although its loss ends below the chosen rate's in the window;
+    the decision must not hide that.
+    """
+    mine = largest.final_train_loss
+    if mine is None or not math.isfinite(mine):
+        return None
+    ended = [(c, end) for c in above if (c.kind.is_too_high or c.kind is VerdictKind.FAILED) and not c.trace.pruned
+             and (end := c.final_train_loss) is not None and math.isfinite(end) and end < mine]
+    if not ended:
+        return None
+    c, end = min(ended, key=lambda ce: ce[1])
+    text = (f"all the same, {_lr(c.lr)} ended lower in this window: training loss {end:.4g} against {mine:.4g} "
+            f"at {_lr(largest.lr)}")
+    theirs, ours = _finite_val(c), _finite_val(largest)
+    if theirs is not None and ours is not None:
+        text += f", validation loss {theirs:.4g} against {ours:.4g}"
+    return text + f"; it is set aside for the shape of its curve ({c.kind.value}), not for where it ended"
+
+
 def _no_good(ordered: list[Candidate]) -> Decision:
     kinds = [c.kind for c in ordered]
     lo, hi = ordered[0].lr, ordered[-1].lr
@@ -167,8 +196,15 @@ def _no_good(ordered: list[Candidate]) -> Decision:
         high = [c for c in ordered if c.kind.is_too_high and slow and c.lr > slow[-1].lr]
         if slow and high:
             a, b = slow[-1].lr, high[0].lr
-            advice.append(f"the good range lies between {_lr(a)} (too slow) and {_lr(b)} ({high[0].kind.value}): "
-                          f"refine there with x3 steps, e.g. --lrs {_lr(a)},{_lr(a * 3)},{_lr(b)}")
+            inside = split_gap(a, b, REFINE_STEP)
+            if b / a > FINEST_GAP * (1 + 1e-9) and inside:
+                advice.append(f"a good rate, if there is one, lies between {_lr(a)} (too slow) and {_lr(b)} "
+                              f"({high[0].kind.value}): sweep from one to the other, --lrs "
+                              + ",".join(_lr(x) for x in (a, *inside, b)))
+            else:
+                advice.append(f"no rate is good even between {_lr(a)} (too slow) and {_lr(b)} "
+                              f"({high[0].kind.value}), only x{b / a:.2g} apart: the learning rate alone cannot "
+                              "fix this window; the advice below can")
         advice.append("a noisy loss (small batches) can hide a good rate: try a larger batch or more steps")
         advice.append("if the features are on very different scales, scale them first (--scale standard)")
     return Decision(DecisionStatus.NO_GOOD_CANDIDATE, None, tuple(reasons), tuple(advice))

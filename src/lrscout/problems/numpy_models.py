@@ -147,6 +147,11 @@ class Model(Protocol):
     def loss(self, W: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 
 
+def is_convex(model: object) -> bool:
+    """Whether ``model`` is one of the built-in regressions, whose losses are convex."""
+    return isinstance(model, (LinearRegression, LogisticRegression, SoftmaxRegression))
+
+
 class NumpyProblem:
     """A built-in model on arrays, trained by (mini-batch) gradient descent with optional momentum.
 
@@ -196,6 +201,12 @@ class NumpyProblem:
         self._Xb_val = None if self.X_val is None else _with_intercept(self.X_val)
         self._w0 = _initial(self.model, self.X, self.y)
         self.class_names = None if class_names is None else tuple(str(n) for n in class_names)
+
+    def loss_is_convex(self) -> bool:
+        """Whether the model is a built-in regression (linear, logistic, softmax), whose loss is
+        convex: the default plan then descends as far as it takes to find a stable rate
+        (``lrscout.core.planners.default_planner``). A model of one's own is not assumed convex."""
+        return is_convex(self.model)
 
     def describe(self) -> Mapping[str, Any]:
         return {

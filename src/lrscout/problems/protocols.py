@@ -25,6 +25,9 @@ signatures look like:
 - ``TrainsOneAtATime``: ``train_one(lr, steps)``, for a problem whose candidates are separate
   runs anyway (a function per rate): an executor then gives it one rate per call and reports
   each as it finishes, where it would hand a stacked problem the whole batch.
+- ``DeclaresConvexity``: ``loss_is_convex()``, True for the built-in regressions: gradient
+  descent is then stable below 2/L whatever the data, so the default plan keeps descending to
+  1e-15 until a rate is stable (``lrscout.core.planners.default_planner``).
 """
 
 from __future__ import annotations
@@ -78,10 +81,16 @@ class TrainsOneAtATime(Protocol):
         """One candidate; ``train`` of several rates is no faster than one call per rate."""
 
 
+@runtime_checkable
+class DeclaresConvexity(Protocol):
+    def loss_is_convex(self) -> bool:
+        """Whether the training loss is convex in the parameters, so that a stable rate exists for any data."""
+
+
 def data_stats_of(problem: object) -> DataStats | None:
     """The problem's data statistics when it reports them (the built-in models do), else None."""
     return problem.data_stats() if isinstance(problem, ReportsDataStats) else None
 
 
-__all__ = ["AcceptsSchedule", "Fingerprinted", "Problem", "ReportsDataStats", "ReportsRunInfo", "TrainsOneAtATime",
-           "data_stats_of"]
+__all__ = ["AcceptsSchedule", "DeclaresConvexity", "Fingerprinted", "Problem", "ReportsDataStats", "ReportsRunInfo",
+           "TrainsOneAtATime", "data_stats_of"]

@@ -36,7 +36,7 @@ from ..core.types import Trace
 from ..data.prepare import feature_columns
 from ..data.validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes
 from ..errors import DataError, InvalidConfigError
-from .numpy_models import Model, NumpyProblem
+from .numpy_models import Model, NumpyProblem, is_convex
 
 _VAL_SALT, _ORDER_SALT = 0x5EED_0001, 0x5EED_0002
 
@@ -70,6 +70,10 @@ class StreamingProblem:
         self.n_rows, self.n_train, self.n_val = sample.n_rows, sample.n_train, sample.n_val
         self._X, self._y, self._X_val, self._y_val = sample.X, sample.y, sample.X_val, sample.y_val
         self._problems: dict[int, NumpyProblem] = {}
+
+    def loss_is_convex(self) -> bool:
+        """Whether the model is a built-in regression: see ``NumpyProblem.loss_is_convex``."""
+        return is_convex(self.model)
 
     def describe(self) -> Mapping[str, Any]:
         return {

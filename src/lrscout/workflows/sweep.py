@@ -16,7 +16,7 @@ from .._version import __version__
 from ..core.analysis import read_curves
 from ..core.diagnosis import diagnose
 from ..core.grids import check_grid
-from ..core.planners import AdaptivePlanner, FixedGrid, Planner
+from ..core.planners import FixedGrid, Planner, default_planner
 from ..core.pruning import DivergencePruner
 from ..core.result import SweepResult
 from ..core.selection import choose
@@ -27,7 +27,7 @@ from ..errors import DataError, InvalidConfigError
 from ..executors import runner_for
 from ..executors.base import Runner, opened, run_batch
 from ..executors.journal import Journal, data_fingerprint
-from ..problems.protocols import Problem, ReportsRunInfo, data_stats_of
+from ..problems.protocols import DeclaresConvexity, Problem, ReportsRunInfo, data_stats_of
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ def sweep(
     """Run short training windows at several learning rates and choose one.
 
     ``lrs`` is an explicit grid (run as given); leave it out for the adaptive plan (start at
-    1e-4, up by x10, refine by x3), or pass any ``planner``. Every candidate starts from the
-    same initial state; one that diverges is pruned (``prune=False`` trains it to the end).
+    1e-4, up by x10, refine by x3; ``lrscout.core.planners.default_planner``), or pass any
+    ``planner``. Every candidate starts from the same initial state; one that diverges is
+    pruned (``prune=False`` trains it to the end).
 
     ``executor`` is where candidates train: ``"inline"`` (default), ``"processes"`` (a local
     pool of ``workers`` processes), ``"ray"``, or a runner instance. ``journal`` is a file
@@ -140,7 +141,8 @@ def sweep(
     if resume and journal is None:
         raise InvalidConfigError("resume=True needs the journal to resume from: pass journal=PATH")
     plan: Planner = planner if planner is not None else (
-        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None else AdaptivePlanner())
+        FixedGrid(check_grid(lrs, where="lrs")) if lrs is not None
+        else default_planner(convex=isinstance(problem, DeclaresConvexity) and problem.loss_is_convex()))
     run = runner_for(executor if executor is not None else "inline", workers=workers)
     pruner = DivergencePruner(thresholds.diverge_ratio) if prune else None
 
