@@ -380,7 +380,7 @@ class Decision:
 
 
 class FindingKind(str, Enum):
-    """Problems that look like a bad learning rate but are not (the seeds' "diagnose first")."""
+    """Problems that look like a bad learning rate but are not: diagnosed before blaming the rate."""
 
     FEATURE_SCALING = "feature_scaling"
     EXPLODING_GRADIENTS = "exploding_gradients"
