@@ -14,13 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("matplotlib", "pandas", "torch", "ray", "plotly", "jax", "tensorflow", "sklearn", "rich")
+HEAVY = ("matplotlib", "pandas", "torch", "ray", "plotly", "jax", "tensorflow", "sklearn", "rich", "transformers")
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # lowest first; a module may import its own layer and the layers before it
 LRSCOUT_LAYERS = {
     "_version": 0, "errors": 0, "_validation": 0,       # below every layer: the version, the errors, argument checks
-    "data": 1, "core": 2, "problems": 3, "executors": 4, "workflows": 5, "torch": 6, "report": 7, "cli": 8,
+    "data": 1, "core": 2, "problems": 3, "executors": 4, "workflows": 5, "torch": 6, "hf": 6, "report": 7, "cli": 8,
     "schedules": 9,       # the public lrscout.schedules: a re-export, beside lrscout/__init__.py on top
 }
 TOP = 9                   # lrscout/__init__.py re-exports the public names of every layer

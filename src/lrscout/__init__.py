@@ -27,8 +27,8 @@ from .core.result import SweepResult, register_html_views, register_recommender
 from .core.search import BudgetedSearch
 from .core.selection import choose
 from .core.thresholds import Thresholds
-from .core.types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, RangeTest, Severity,
-                         Trace, Verdict, VerdictKind)
+from .core.types import (Candidate, Decision, DecisionStatus, Evidence, Finding, FindingKind, GroupRate, RangeTest,
+                         Severity, Trace, Verdict, VerdictKind)
 from .errors import (BackendUnavailableError, DataError, InvalidConfigError, InvalidGridError, LrscoutError,
                      ResultsFileError, UnknownCandidateError)
 from .problems import CallableProblem, LinearRegression, LogisticRegression, NumpyProblem, SoftmaxRegression
@@ -57,7 +57,7 @@ __all__ = [
     "DataStats", "DiagnosisThresholds", "Recommendation", "diagnose", "recommend_schedule",
     "AdaptivePlanner", "BackendUnavailableError", "BatchDone", "BudgetedSearch", "CallableProblem", "Candidate",
     "DataError", "Decision", "DecisionStatus", "DivergencePruner", "Evidence", "Finding", "FindingKind",
-    "FixedGrid", "RangeTest", "Severity",
+    "FixedGrid", "GroupRate", "RangeTest", "Severity",
     "InvalidConfigError", "InvalidGridError", "LinearRegression", "LogisticRegression",
     "LrscoutError", "NumpyProblem", "Planner", "Problem", "ResultsFileError", "SoftmaxRegression",
     "SweepInterrupted", "SweepResult", "Thresholds", "Trace", "UnknownCandidateError", "Verdict", "VerdictKind",

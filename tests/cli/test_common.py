@@ -50,6 +50,16 @@ def test_the_plot_and_report_show_every_panel_and_the_results_file_the_one_acted
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_an_output_that_fails_after_training_does_not_cost_the_others(result, tmp_path):
+    # the folder is checked before training; here it disappears while the sweep runs
+    gone = tmp_path / "gone"
+    with pytest.raises(InvalidConfigError, match="cannot write plot") as failure:
+        write_outputs(result, str(tmp_path / "r.json"), str(gone / "curves.png"), Console(file=io.StringIO()),
+                      report_path=str(tmp_path / "r.html"))
+    assert "curves.png" in str(failure.value)
+    assert SweepResult.load(tmp_path / "r.json") == result and (tmp_path / "r.html").stat().st_size > 0
+
+
 @pytest.mark.parametrize("args, message", [
     (dict(report_path="out.pdf"), "--report 'out.pdf': the file must end in .html"),
     (dict(report_path="no/such/folder/out.html"), "the folder 'no/such/folder' does not exist"),

@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 
 from lrscout import SweepResult, VerdictKind
-from lrscout.data import housing
 
 from cli_helpers import (CHOSEN_LINE, LAYOUT_ENV, LRSCOUT, PNG_MAGIC, VERDICT_WORDS, assert_bad_input, chosen_from,
-                         dotfiles, flat, regression_csv, run_cli, sklearn_csv, write_text)
+                         dotfiles, flat, housing_csv, regression_csv, run_cli, sklearn_csv, write_text)
 
 
 # bad input: files ----------------------------------------------------------------------------
@@ -409,20 +408,25 @@ def test_column_names_and_paths_that_look_like_markup_are_printed_as_they_are(tm
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs a folder nobody can write to: /proc")
-def test_one_output_that_cannot_be_written_does_not_cost_the_others(tmp_path):
+def test_an_output_whose_folder_takes_no_file_is_refused_before_training_and_nothing_is_written(tmp_path):
     regression_csv(tmp_path)
-    proc = run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.01,0.1", "--steps", "30",
+    before = sorted(p.name for p in tmp_path.iterdir())
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.01,0.1", "--steps", "30", "--json", "r.json",
                    "--plot", "/proc/curves.png", "--report", "ok.html", cwd=tmp_path)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "cannot write plot '/proc/curves.png'" in proc.stderr
-    assert (tmp_path / "ok.html").stat().st_size > 0 and "report written to ok.html" in proc.stdout
+    assert_bad_input(proc, "--plot '/proc/curves.png'", "cannot write in the folder '/proc'")
+    assert proc.stdout == ""                                     # no training happened
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no results, report or journal left behind
+    fixed = run_cli("sweep", "reg.csv", "-t", "y", "--lrs", "0.01,0.1", "--steps", "30", "--json", "r.json",
+                    "--plot", "curves.png", "--report", "ok.html", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr                   # the corrected rerun is not refused
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs a folder nobody can write to: /proc")
-def test_a_results_file_whose_journal_cannot_be_opened_fails_before_training(tmp_path):
+def test_a_results_file_in_a_folder_that_takes_no_file_fails_before_training(tmp_path):
     regression_csv(tmp_path)
-    assert_bad_input(run_cli("sweep", "reg.csv", "-t", "y", "--json", "/proc/r.json", cwd=tmp_path),
-                     "cannot open journal '/proc/r.journal.jsonl'")
+    proc = run_cli("sweep", "reg.csv", "-t", "y", "--json", "/proc/r.json", cwd=tmp_path)
+    assert_bad_input(proc, "--json '/proc/r.json'", "cannot write in the folder '/proc'")
+    assert proc.stdout == "" and not list(tmp_path.glob("*.journal.jsonl"))
 
 
 def test_two_outputs_naming_one_file_are_refused_before_training(tmp_path):
@@ -441,10 +445,10 @@ def test_ctrl_c_before_any_candidate_finishes_leaves_earlier_outputs_alone(tmp_p
     import signal
     import time
 
-    regression_csv(tmp_path)
+    regression_csv(tmp_path, n=20_000)   # a first round of minutes, whose curves still fit in memory
     earlier = write_text(tmp_path / "out.json", "an earlier run's results")
     env = {k: v for k, v in os.environ.items() if k not in LAYOUT_ENV}
-    proc = subprocess.Popen([str(LRSCOUT), "sweep", "reg.csv", "-t", "y", "--steps", "5000000", "--json", "out.json",
+    proc = subprocess.Popen([str(LRSCOUT), "sweep", "reg.csv", "-t", "y", "--steps", "100000", "--json", "out.json",
                              "--report", "out.html"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(3)                 # started and training its first round, which takes far longer
@@ -470,10 +474,3 @@ def test_sweep_writes_a_report_and_json_dash_keeps_stdout_for_the_results(tmp_pa
     assert SweepResult.from_json(done.stdout).chosen_lr == 0.01
     assert "report written to report.html" in done.stderr
     assert "Chosen learning rate" in (tmp_path / "report.html").read_text(encoding="utf-8")
-
-
-def housing_csv(n: int = 1000, seed: int = 0) -> str:
-    """The seeds' housing table as CSV text, for the end-to-end runs of the installed script."""
-    t = housing(n, seed)
-    lines = [",".join(t.columns)] + [",".join(row) for row in zip(*t.cells)]
-    return "\n".join(lines) + "\n"

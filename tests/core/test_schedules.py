@@ -14,10 +14,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lrscout.core.schedules as schedules
+import lrscout.data.memory
 from lrscout.core.schedules import (
     constant, cosine_decay, cosine_warm_restarts, cyclic, evaluate, exponential_decay, iterate,
     join, linear, linear_warmup, one_cycle, step_decay, warmup_cosine,
 )
+from lrscout.errors import InvalidConfigError
 
 NAN = float("nan")
 
@@ -436,3 +438,13 @@ def test_one_cycle_matches_torch_lr_and_momentum_step_for_step(name):
                              momentum=0.9)
     np.testing.assert_allclose(ours.values(301), lrs, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(evaluate(ours.momentum, 301), momenta, rtol=1e-9)
+
+
+# --- memory ------------------------------------------------------------------------------
+
+def test_evaluating_more_values_than_memory_holds_is_refused_saying_how_much(monkeypatch):
+    with pytest.raises(InvalidConfigError, match=r"n=10,000,000,000 values take 80 GB of memory"):
+        monkeypatch.setattr(lrscout.data.memory, "available_bytes", lambda: 10**9)
+        cosine_decay(0.1, 10**10).values(10**10)
+    assert cosine_decay(0.1, 100).values(3).tolist() == [0.1, pytest.approx(0.1 * (1 + np.cos(np.pi / 100)) / 2),
+                                                         pytest.approx(0.1 * (1 + np.cos(2 * np.pi / 100)) / 2)]

@@ -84,6 +84,11 @@ def test_the_default_call_spends_at_most_three_windows_of_steps():
     assert result.config["search_budget"] == 300 and result.config["horizon"] == 100
 
 
+def test_a_window_too_short_for_the_first_round_still_gets_the_first_round():
+    result = lrscout.sweep(regression(), steps=10)
+    assert result.config["search_budget"] == MIN_BUDGET == 50 and result.search_steps <= 50
+
+
 def test_a_longer_window_buys_a_proportionally_larger_budget():
     result = lrscout.sweep(regression(), steps=60)
     assert result.search_steps <= 180 and result.config["search_budget"] == 180

@@ -23,6 +23,17 @@ def test_data_stats_measure_how_much_standardizing_would_help():
     assert spread.scale_spread == pytest.approx(1e4, rel=0.1) and spread.condition_gain > 1e6
 
 
+@pytest.mark.parametrize("unit", [1e-200, 1e-300, 1e150])
+def test_a_feature_in_tiny_or_huge_units_is_measured_not_taken_for_constant(unit):
+    # below about 1e-154 the squared deviations underflow: a standard deviation of 0 dropped the
+    # very feature that makes the design badly scaled
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * np.array([unit, 1.0])
+    stats = DataStats.from_features(X)
+    assert stats.smallest_sd * stats.largest_sd == pytest.approx(unit, rel=0.2)
+    assert stats.scale_spread == pytest.approx(max(unit, 1 / unit), rel=0.2)
+
+
 def test_one_hot_features_are_not_called_badly_scaled():
     rng = np.random.default_rng(0)
     one_hot = np.eye(5)[rng.integers(0, 5, size=400)]       # sums to the intercept: a flat direction

@@ -123,3 +123,29 @@ def test_table_rows_carry_the_evidence_and_steps(housing_sweep):
     assert row.steps_used == row.steps_planned == 200 and not row.pruned
     blown = rows[2]      # 0.1 explodes on raw housing features and is pruned within a few steps
     assert blown.pruned and blown.steps_used < blown.steps_planned == 200
+
+
+def test_loss_by_lr_frames_every_candidate_including_the_lowest_oscillating_one():
+    def train(lr, steps):
+        t = np.arange(steps, dtype=float)
+        if lr < 0.05:
+            return list(np.exp(-3 * lr * t))                          # too slow, then good
+        return list(np.exp(-0.05 * t) * (1 + 0.9 * (-1.0) ** t) + 0.005)   # a saw-tooth that ends lowest
+
+    result = sweep(CallableProblem(train), [1e-3, 1e-2, 0.1], steps=60, prune=False)
+    fig = loss_by_lr_figure(result)
+    low, high = fig.log_limits if fig.log_y else fig.linear_limits
+    levels = [v for p in fig.points for v in (p.final_loss, p.val_loss) if v is not None]
+    assert len(levels) == len(result.candidates)
+    assert all(low < v < high for v in levels)
+    lowest = min(fig.points, key=lambda p: p.final_loss)
+    assert lowest.verdict is VerdictKind.OSCILLATING and lowest.lr == 0.1
+
+
+def test_loss_by_lr_frames_a_diverged_level_on_a_log_axis():
+    result = sweep(CallableProblem(quadratic), [1e-3, 0.3, 2.2], steps=40, prune=False)
+    fig = loss_by_lr_figure(result)
+    finite = [p.final_loss for p in fig.points if p.final_loss is not None]
+    assert max(finite) / min(finite) > 1e3 and fig.log_y
+    low, high = fig.log_limits
+    assert all(low < v < high for v in finite)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from lrscout.cli.demo_cmd import demo_results
+from lrscout.cli.demo_cmd import TITLE as DEMO_TITLE, demo_results
 from lrscout.data import Table, housing
 from lrscout.report import charts
 from lrscout.report.html import write_html
@@ -58,7 +58,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory) -> Path:
     return write_html(demo_results(), tmp_path_factory.mktemp("demo") / "report.html",
-                      title="lrscout demo: the seeds' housing example")
+                      title=f"lrscout demo: {DEMO_TITLE}")
 
 
 class Opened:

@@ -143,3 +143,21 @@ def test_a_trainer_without_an_end_leaves_the_choice_for_runs_of_about_its_window
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          default_root_dir=tmp_path)
     assert run_length(endless) is None
+
+
+def test_sweep_lightning_and_the_callback_search_and_apply_a_rate_per_named_group(tmp_path):
+    X, Y = classification()
+    groups = {"head": "net.2", "body": "net.0"}
+    result = sweep_lightning(Classifier(), loader(X, Y), val_dataloaders=loader(X[:64], Y[:64]),
+                             lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=20, groups=groups, group_ratios=[1, 0.1])
+    assert result.chosen_lr is not None and set(result.group_lrs) == {"head", "body"}
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=20, groups=groups, group_ratios=[1, 0.1])
+    trainer = _trainer(callbacks=[callback], default_root_dir=tmp_path, max_steps=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(Classifier(), loader(X, Y), loader(X[:64], Y[:64]))
+    chosen, ratio = callback.result.chosen_lr, callback.result.groups[1].ratio
+    rates = {g["lrscout_group"]: g["lr"] for g in trainer.optimizers[0].param_groups}
+    # the module's own 0.1x backbone ratio, times the body's searched ratio
+    assert rates == {"head": pytest.approx(chosen), "body": pytest.approx(chosen * 0.1 * ratio)}
+    assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == pytest.approx([chosen * 0.1 * ratio, chosen])

@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     except LrscoutError as exc:
         click.echo(f"lrscout: error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except MemoryError:
+        # the checks before work refuse what clearly cannot fit; this is what they could not foresee
+        click.echo("lrscout: error: ran out of memory; use fewer --steps or candidates, a smaller file, or "
+                   "--stream for a file larger than memory", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,8 @@ def report_command(results: tuple[str, ...], output: str | None, title: str | No
     from .common import check_outputs, console, plain
 
     output = output or str(Path(results[0]).with_suffix(".html"))
-    check_outputs(None, None, report_path=output, report_option="--output")
+    check_outputs(None, None, report_path=output, report_option="--output",
+                  inputs=[("results file", path) for path in results])
     loaded = [SweepResult.load(path) for path in results]
     panels = loaded[0] if len(loaded) == 1 else [(Path(p).stem, r) for p, r in zip(results, loaded)]
     written = write_html(panels, output, title=title)

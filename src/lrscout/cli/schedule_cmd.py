@@ -14,6 +14,9 @@ import click
 # (tests/cli/test_schedule_cmd.py checks the two agree).
 KINDS = ("warmup_cosine", "cosine", "one_cycle", "step", "constant")
 _MARKS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9)   # fractions of the run shown in the table
+# Every step is evaluated up to this many (a few microseconds each); a longer run is sampled
+# at this many evenly spaced steps, which draws its shape as well and never holds a value per step.
+EXACT_STEPS = 100_000
 
 
 @click.command("schedule")
@@ -35,33 +38,53 @@ def schedule_command(kind: str, peak: float, steps: int, warmup: int, plot_path:
 
     check_outputs(None, plot_path)
     schedule = build_schedule(kind, peak, steps, warmup_steps=warmup)
-    values = schedule.values(steps)
+    at = _sampled_steps(steps)
+    values = [schedule(step) for step in at]
     out = console()
     out.print(repr(schedule), highlight=False)
-    _print_table(values, out)
+    _print_table(at, values, steps, out)
     if plot_path:
-        _save_plot(values, f"{kind}: peak {peak:g}, {steps} steps", plot_path)
+        _save_plot(at, values, f"{kind}: peak {peak:g}, {steps:,} steps", plot_path)
         out.print(f"plot written to {plot_path}")
     sys.exit(EXIT_OK)
 
 
-def _print_table(values, out) -> None:
+def _sampled_steps(total: int) -> list[int]:
+    """Every step of a short run; evenly spaced ones (first and last included) and the table's
+    marks for a long one. Integer arithmetic: a run may be longer than a float counts exactly."""
+    if total <= EXACT_STEPS:
+        return list(range(total))
+    marks = {f_step(f, total) for f in _MARKS}
+    even = {i * (total - 1) // (EXACT_STEPS - 1) for i in range(EXACT_STEPS)}
+    return sorted(even | marks)
+
+
+def f_step(fraction: float, total: int) -> int:
+    """The step at ``fraction`` of a run of ``total`` steps (``int(fraction * (total - 1))``, exactly)."""
+    numerator, denominator = fraction.as_integer_ratio()
+    return numerator * (total - 1) // denominator
+
+
+def _print_table(at: list[int], values: list[float], total: int, out) -> None:
     from rich.table import Table
 
-    n = len(values)
-    steps = sorted({0, n - 1, int(values.argmax()), *(int(f * (n - 1)) for f in _MARKS)})
+    value_at = dict(zip(at, values))
+    top = max(values)
+    first_top = at[values.index(top)]
+    shown = sorted({0, total - 1, first_top, *(f_step(f, total) for f in _MARKS)})
     table = Table(header_style="bold")
     table.add_column("step", justify="right")
     table.add_column("learning rate", justify="right")
     table.add_column("of peak", justify="right")
-    top = float(values.max())
-    for step in steps:
-        table.add_row(str(step), f"{values[step]:.4g}", f"{100 * values[step] / top:.0f}%")
+    for step in shown:
+        table.add_row(str(step), f"{value_at[step]:.4g}", f"{100 * value_at[step] / top:.0f}%")
     out.print(table)
-    out.print(f"min {values.min():.4g}, max {top:.4g} (first at step {int(values.argmax())}), mean {values.mean():.4g}")
+    over = "" if len(at) == total else f" (over {len(at):,} of the {total:,} steps, evenly spaced)"
+    out.print(f"min {min(values):.4g}, max {top:.4g} (first at step {first_top}), "
+              f"mean {sum(values) / len(values):.4g}{over}")
 
 
-def _save_plot(values, title: str, path: str) -> None:
+def _save_plot(at: list[int], values: list[float], title: str, path: str) -> None:
     from pathlib import Path
 
     import matplotlib
@@ -72,7 +95,7 @@ def _save_plot(values, title: str, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    ax.plot(range(len(values)), values, color="#0072B2", linewidth=1.8)
+    ax.plot(at, values, color="#0072B2", linewidth=1.8)
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
     ax.set_title(title, fontsize=10)

@@ -47,8 +47,8 @@ def log_grid(start: float, stop: float, factor: float | None = None, *,
         elif factor == 3:
             mantissas = _X3_MANTISSAS
         else:
-            raise InvalidGridError(f"log_grid: factor must be 10 or 3 (the seeds' increments), got {factor!r}; "
-                                   "use per_decade=N for other spacings")
+            raise InvalidGridError(f"log_grid: factor must be 10 or 3 (x10, or about x3 within a decade), "
+                                   f"got {factor!r}; use per_decade=N for other spacings")
     else:
         if isinstance(per_decade, bool) or not isinstance(per_decade, int) or per_decade < 1:
             raise InvalidGridError(f"log_grid: per_decade must be a positive integer, got {per_decade!r}")

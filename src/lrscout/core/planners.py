@@ -83,7 +83,7 @@ CONVEX_MAX_CANDIDATES = 24
 
 
 class AdaptivePlanner:
-    """The seeds' workflow: start small, go up by x10 until curves stop being good, refine by x3.
+    """The usual manual search: start small, go up by x10 until curves stop being good, refine by x3.
 
     1. Ask for the ladder ``start, start*10, ...`` (``decades`` rungs; 1e-4 ... 1 by default).
     2. Going up: while no candidate above the largest stable one is too high, ask for the next

@@ -26,6 +26,7 @@ from the sweep, and every one is explained in ``Recommendation.reasons``:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -39,7 +40,7 @@ from .result import SweepResult
 from .recipes import (DEFAULT_WARMUP_FRACTION, KINDS, ONE_CYCLE_DIV, ONE_CYCLE_PCT, STEP_DROPS, build_schedule,
                       default_warmup, one_cycle_rise)
 from .schedules import Schedule
-from .types import Candidate, RangeTest, Verdict, VerdictKind
+from .types import Candidate, RangeTest, Verdict, VerdictKind, ratio_text
 
 ONE_CYCLE_FRACTION = 1 / 3       # max_lr below the divergence point, where the loss still falls
 RANGE_DIVERGENCE = 4.0           # smoothed loss at 4x its minimum: the range test's divergence point
@@ -72,7 +73,12 @@ class WarmupCheck:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A schedule, the numbers it was built from, and the reasons shown to the user."""
+    """A schedule, the numbers it was built from, and the reasons shown to the user.
+
+    ``group_peaks`` gives each named parameter group's peak when the sweep searched a rate per
+    group (``lrscout.torch.sweep(groups=...)``): the schedule's shape, scaled by the group's
+    ratio; ``group_schedule(name)`` is that group's schedule.
+    """
 
     kind: str
     schedule: Schedule
@@ -82,6 +88,14 @@ class Recommendation:
     reasons: tuple[str, ...]
     numbers: Mapping[str, float] = field(default_factory=dict)
     check: WarmupCheck | None = None
+    group_peaks: Mapping[str, float] = field(default_factory=dict)
+
+    def group_schedule(self, name: str) -> Callable[[int], float]:
+        """The schedule of parameter group ``name``: this schedule times the group's ratio."""
+        if name not in self.group_peaks:
+            known = ", ".join(map(repr, self.group_peaks)) or "none: the sweep searched no groups"
+            raise InvalidConfigError(f"no parameter group named {name!r}; the groups are {known}")
+        return functools.partial(_scaled, self.schedule, self.group_peaks[name] / self.peak_lr)
 
     @property
     def search_steps(self) -> int:
@@ -91,6 +105,10 @@ class Recommendation:
     def values(self) -> np.ndarray:
         """The learning rate at every step of the run (for plots)."""
         return self.schedule.values(self.total_steps)
+
+
+def _scaled(schedule: Schedule, factor: float, step: int) -> float:
+    return factor * schedule(step)
 
 
 def _read_from(candidate: Candidate, start: int, result: "SweepResult") -> Verdict:
@@ -252,7 +270,13 @@ def recommend_schedule(result: "SweepResult", total_steps: int, kind: str = "war
 
     schedule = build_schedule(kind, peak, total_steps, warmup_steps=warmup)
     numbers["warmup_steps"] = float(warmup)
-    return Recommendation(kind, schedule, total_steps, peak, warmup, tuple(reasons), numbers, check)
+    group_peaks = {g.name: peak * g.ratio for g in result.groups if g.ratio is not None}
+    if group_peaks:
+        reasons.append("per parameter group, the same schedule scaled by the group's searched ratio: "
+                       + ", ".join(f"{g.name} peaks at {peak * g.ratio:.3g} ({ratio_text(g.ratio)})"
+                                   for g in result.groups if g.ratio is not None)
+                       + " (lrscout.torch.apply_group_rates gives an optimizer these ratios; to_torch keeps them)")
+    return Recommendation(kind, schedule, total_steps, peak, warmup, tuple(reasons), numbers, check, group_peaks)
 
 
 # Replaying a warm-up trains, which the core never does: the workflows layer's replay

@@ -13,7 +13,7 @@ from .._version import __version__
 from ..errors import ResultsFileError, UnknownCandidateError
 from .files import check_writable, write_atomic
 from .thresholds import Thresholds
-from .types import Candidate, Decision, Finding, RangeTest, VerdictKind
+from .types import Candidate, Decision, Finding, GroupRate, RangeTest, VerdictKind
 
 if TYPE_CHECKING:
     from .recommendation import Recommendation
@@ -29,6 +29,8 @@ class SweepResult:
     ``range_test`` holds an LR range test run alongside, when one was. ``config`` describes the run (data, model,
     steps, batch size, seed, ...) as plain JSON values; ``rounds`` lists the learning rates each planner round
     asked for, in order (``config["round_windows"]``: the steps each round trained them to).
+    ``groups`` holds a rate per named parameter group when the sweep searched them
+    (``lrscout.torch.sweep(groups=...)``), the first group's being the chosen rate.
     ``cost`` counts the training steps the search spent, by what they were spent on (``"candidates"``;
     ``"restarts"``, steps trained again where a candidate could not continue from its own state;
     ``"engine_probe"``; ``"range_test"``); ``search_steps`` is their total.
@@ -41,11 +43,13 @@ class SweepResult:
     rounds: tuple[tuple[float, ...], ...] = ()
     findings: tuple[Finding, ...] = ()
     range_test: RangeTest | None = None
+    groups: tuple[GroupRate, ...] = ()
     cost: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cost", {str(k): int(v) for k, v in dict(self.cost).items()})
         object.__setattr__(self, "findings", tuple(self.findings))
+        object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
         object.__setattr__(self, "config", dict(self.config))
         object.__setattr__(self, "rounds", tuple(tuple(float(x) for x in r) for r in self.rounds))
@@ -98,6 +102,12 @@ class SweepResult:
             return (f"read over {longest}-step windows: good for runs of about that length; pass train_steps "
                     f"(--train-steps) for a longer run ({cost})")
         return f"{read} ({cost})"
+
+    @property
+    def group_lrs(self) -> dict[str, float]:
+        """The rate of each named parameter group (``groups``), by name; empty when none was searched
+        or no rate was chosen."""
+        return {g.name: g.lr for g in self.groups if g.lr is not None}
 
     @property
     def lrs(self) -> tuple[float, ...]:
@@ -161,6 +171,7 @@ class SweepResult:
             "rounds": [list(r) for r in self.rounds],
             "findings": [f.to_dict() for f in self.findings],
             "range_test": None if self.range_test is None else self.range_test.to_dict(),
+            "groups": [g.to_dict() for g in self.groups],
             "cost": dict(self.cost),
         }
 
@@ -179,6 +190,7 @@ class SweepResult:
                 rounds=tuple(tuple(r) for r in data.get("rounds", ())),
                 findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
                 range_test=None if data.get("range_test") is None else RangeTest.from_dict(data["range_test"]),
+                groups=tuple(GroupRate.from_dict(g) for g in data.get("groups", ())),
                 cost=data.get("cost") or {},
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -46,6 +46,8 @@ import numpy as np
 from ..errors import InvalidConfigError
 from .._validation import finite_real, positive_int
 
+VALUE_BYTES = 8   # one float64 per step
+
 __all__ = [
     "Schedule", "Constant", "Linear", "StepDecay", "ExponentialDecay", "CosineDecay",
     "OneCycle", "Cyclic", "CosineWarmRestarts", "Join",
@@ -497,8 +499,15 @@ def evaluate(schedule: Callable[[int], float], n: int) -> np.ndarray:
 
     Works for ``one_cycle(...).momentum`` and hand-written schedules too.
     """
+    from ..data import memory
+
     n = _count("evaluate", "n", n, minimum=0)
     schedule = _schedule_arg("evaluate", schedule)
+    available = memory.available_bytes()
+    if available is not None and n * VALUE_BYTES > available:   # refused before allocating, not half-way
+        raise InvalidConfigError(f"evaluate: n={n:,} values take {memory.format_bytes(n * VALUE_BYTES)} of memory "
+                                 f"and about {memory.format_bytes(available)} is available; evaluate fewer steps, "
+                                 "or call the schedule at the steps you need (schedule(step))")
     try:
         return np.fromiter(map(schedule, range(n)), dtype=np.float64, count=n)
     except (MemoryError, OverflowError):   # numpy cannot hold that many values

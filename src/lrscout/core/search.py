@@ -88,7 +88,8 @@ def _readable(x: float) -> float:
 def search_budget(steps: int | None, train_steps: int | None, budget_share: float | None) -> SearchBudget:
     """The budget for a sweep of ``steps``-step windows, or for a ``train_steps`` run.
 
-    Without ``train_steps``: ``SEARCH_FACTOR`` windows of ``steps`` (default 100). With it:
+    Without ``train_steps``: ``SEARCH_FACTOR`` windows of ``steps`` (default 100), and at least
+    ``MIN_BUDGET`` (the first round on the shortest windows). With it:
     ``budget_share`` of the run (default ``DEFAULT_SHARE``), whose longest window is
     ``steps`` when given, else the run itself. A budget below ``MIN_BUDGET`` cannot read a curve
     and is refused, with what to change.
@@ -98,7 +99,8 @@ def search_budget(steps: int | None, train_steps: int | None, budget_share: floa
             raise InvalidConfigError(f"budget_share={budget_share:g} is a share of the run: pass train_steps "
                                      "(the run's length in steps) with it")
         horizon = 100 if steps is None else steps
-        return SearchBudget(SEARCH_FACTOR * horizon, horizon)
+        # at least the first round on the shortest windows, however short the window asked for
+        return SearchBudget(max(SEARCH_FACTOR * horizon, MIN_BUDGET), horizon)
     share = DEFAULT_SHARE if budget_share is None else budget_share
     budget = int(share * train_steps)
     if budget < MIN_BUDGET:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .types import as_sentence
+from .types import GroupRate, as_sentence, ratio_text
 
 if TYPE_CHECKING:
     from .result import SweepResult
 
 
 def summary_text(result: "SweepResult") -> str:
-    """A plain-text table, the decision and the findings."""
+    """A plain-text table, the decision, the findings and the rate per parameter group (if searched)."""
     lines = [f"{'lr':>10}  {'verdict':<12} {'steps':>5}  {'final loss':>11}  {'val loss':>10}  reason"]
     for c in result.candidates:
         mark = "*" if result.chosen_lr is not None and c.lr == result.chosen_lr else " "
@@ -33,4 +33,17 @@ def summary_text(result: "SweepResult") -> str:
     for f in result.findings:
         name = f.kind.value.replace("_", " ")
         lines.append(f"  {name} ({f.severity.value}): {as_sentence(f.summary)} {f.remedy}")
+    lines += group_lines(result.groups)
     return "\n".join(lines)
+
+
+def group_lines(groups: tuple[GroupRate, ...]) -> list[str]:
+    """The per-group rates (``lrscout.torch.sweep(groups=...)``): one line per group, then its reasons."""
+    if not groups:
+        return []
+    lines = ["", "learning rate per parameter group:"]
+    for g in groups:
+        rate = "not searched" if g.lr is None else f"{g.lr:g} ({ratio_text(g.ratio or 1.0)} of the chosen rate)"
+        lines.append(f"  {g.name} ({len(g.params)} tensors): {rate}")
+        lines += [f"    - {r}" for r in g.reasons]
+    return lines

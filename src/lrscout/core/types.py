@@ -380,7 +380,7 @@ class Decision:
 
 
 class FindingKind(str, Enum):
-    """Problems that look like a bad learning rate but are not (the seeds' "diagnose first")."""
+    """Problems that look like a bad learning rate but are not: diagnosed before blaming the rate."""
 
     FEATURE_SCALING = "feature_scaling"
     EXPLODING_GRADIENTS = "exploding_gradients"
@@ -474,6 +474,64 @@ class RangeTest:
     __hash__ = None  # type: ignore[assignment]
 
 
+def ratio_text(ratio: float) -> str:
+    """A ratio as people write it: "1x", "1/3", "1/10", or "0.25x" when 1/ratio is not a whole number."""
+    if ratio == 1.0:
+        return "1x"
+    inverse = 1.0 / ratio
+    if ratio < 1.0 and abs(inverse - round(inverse)) <= 1e-9 * inverse:
+        return f"1/{round(inverse)}"
+    return f"{ratio:.3g}x"
+
+
+@dataclass(frozen=True, eq=False)
+class GroupRate:
+    """The learning rate of one named parameter group (e.g. a pretrained body, a new head), with
+    the evidence for it.
+
+    The first group of a per-group search trains at the sweep's chosen rate (``ratio`` 1); for
+    every other group, rates at several ratios of it were trained (``candidates``, each read like
+    any candidate) and ``decision`` chose among them. ``params`` names the group's parameters, so
+    the rates can be applied to another optimizer over the same model. ``lr`` and ``ratio`` are
+    ``None`` when nothing was searched; ``reasons`` say why, or how the rate was chosen.
+    """
+
+    name: str
+    lr: float | None
+    ratio: float | None
+    params: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    decision: Decision | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", tuple(self.params))
+        object.__setattr__(self, "reasons", tuple(self.reasons))
+        object.__setattr__(self, "candidates", tuple(sorted(self.candidates, key=lambda c: c.lr)))
+
+    def __repr__(self) -> str:
+        rate = "not searched" if self.lr is None else f"lr={self.lr:g} ({ratio_text(self.ratio or 1.0)})"
+        return f"GroupRate({self.name!r}, {rate}, {len(self.params)} parameter tensor(s))"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "lr": self.lr, "ratio": self.ratio, "params": list(self.params),
+                "reasons": list(self.reasons), "candidates": [c.to_dict() for c in self.candidates],
+                "decision": None if self.decision is None else self.decision.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GroupRate":
+        return cls(str(data["name"]), None if data.get("lr") is None else float(data["lr"]),
+                   None if data.get("ratio") is None else float(data["ratio"]),
+                   tuple(str(p) for p in data.get("params", ())), tuple(data.get("reasons", ())),
+                   tuple(Candidate.from_dict(c) for c in data.get("candidates", ())),
+                   None if data.get("decision") is None else Decision.from_dict(data["decision"]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GroupRate) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 __all__ = [
     "Candidate",
     "Decision",
@@ -481,6 +539,7 @@ __all__ = [
     "Evidence",
     "Finding",
     "FindingKind",
+    "GroupRate",
     "RangeTest",
     "Severity",
     "Trace",

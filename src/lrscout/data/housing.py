@@ -1,10 +1,11 @@
-"""The seeds' housing example, generated deterministically (nothing is downloaded).
+"""The house-price example (lot frontage and depth), generated deterministically (nothing is
+downloaded).
 
 Each lot has a frontage x1 and a depth x2, in hundreds of feet, drawn uniformly from
 0.5-8.5 and 1-9; the price (in $100k) is 0.8 x1 + 0.5 x2 + 0.6 plus noise (sd 0.2). The
 features are positive with means (4.5, 5) well above their spread (sd about 2.3): unscaled,
 the design is badly conditioned (with the intercept, the loss's Hessian has eigenvalues of
-about 0.1, 5.5 and 52), which is exactly the case the seeds' example describes. The demo
+about 0.1, 5.5 and 52), which is exactly the case the example is about. The demo
 trains linear regression by mini-batch gradient descent with heavy-ball momentum 0.5 (batch
 32, 200 steps):
 

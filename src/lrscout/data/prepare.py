@@ -7,6 +7,7 @@ Messages name the arguments of ``prepare`` (``model``, ``scale``, ``val_fraction
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .._validation import argument, finite_real
 from ..errors import DataError, InvalidConfigError
+from .stats import column_std
 from .table import MISSING_TOKENS, Table
 from .validation import MIN_TRAIN_ROWS, MIN_VAL_ROWS, check_features, check_split_sizes, check_target
 
@@ -38,7 +40,7 @@ class Scaler:
         if kind == "none":
             return cls(kind, np.zeros(d), np.ones(d))
         if kind == "standard":
-            return cls(kind, X.mean(axis=0), X.std(axis=0))
+            return cls(kind, X.mean(axis=0), column_std(X))
         lo, hi = X.min(axis=0), X.max(axis=0)
         return cls(kind, lo, hi - lo)
 
@@ -171,7 +173,7 @@ def prepare(table: Table, target: str, *, model: str | None = None, features: Se
                         "for a validation split)")
     task, y, classes, why = infer_task(table, target, model)
     names = feature_columns(table.columns, target, features, source=table.name)
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)   # linear: 100k columns happen
     if repeated:
         raise InvalidConfigError(f"feature(s) {', '.join(map(repr, repeated))} named more than once; "
                                  "name each column once")

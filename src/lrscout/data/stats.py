@@ -78,7 +78,7 @@ class DataStats:
     def _measured(cls, arr: np.ndarray, batch_size: int | None, class_counts: Sequence[int] | np.ndarray | None,
                   val_class_counts: Sequence[int] | np.ndarray | None,
                   class_names: Sequence[str] | None) -> "DataStats":
-        sd = arr.std(axis=0)
+        sd = column_std(arr)
         varying = sd > 0
         kept, sd_kept = arr[:, varying], sd[varying]
         mean = kept.mean(axis=0)
@@ -98,6 +98,17 @@ class DataStats:
             val_class_counts=None if val_class_counts is None else tuple(int(n) for n in val_class_counts),
             class_names=None if class_names is None else tuple(str(n) for n in class_names),
         )
+
+
+def column_std(X: np.ndarray) -> np.ndarray:
+    """Each column's standard deviation (of a finite matrix with rows), computed on the column
+    divided by its largest deviation from the mean: squaring the deviations themselves
+    underflows to 0 below about 1e-154 (a feature measured in tiny units would look constant, or
+    be divided by 0) and overflows above about 1e154."""
+    deviations = X - X.mean(axis=0)
+    largest = np.abs(deviations).max(axis=0)
+    largest[largest == 0] = 1.0     # a constant column: its deviations are all 0 already
+    return largest * (deviations / largest).std(axis=0)
 
 
 def _conditions(mean: np.ndarray, sd: np.ndarray, standardized: np.ndarray) -> tuple[float, float]:

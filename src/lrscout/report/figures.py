@@ -141,7 +141,8 @@ class LrPoint:
 
 @dataclass(frozen=True)
 class LossByLrFigure:
-    """Each candidate's end-of-window training loss and validation loss against its rate."""
+    """Each candidate's end-of-window training loss and validation loss against its rate;
+    the limits frame every finite point."""
 
     points: tuple[LrPoint, ...]
     log_y: bool
@@ -160,10 +161,10 @@ def _finite_or_none(value: float | None) -> float | None:
 def loss_by_lr_figure(result: SweepResult) -> LossByLrFigure:
     points = tuple(LrPoint(c.lr, _finite_or_none(c.final_train_loss), _finite_or_none(c.val_loss), c.kind,
                            VERDICT_COLORS[c.kind], is_chosen(result, c.lr)) for c in result.candidates)
-    # frame on the stable candidates, as the curves are: a diverged end level is off any useful scale
-    levels = [[v for v in (p.final_loss, p.val_loss) if v is not None] for p in points]
-    framed = [v for p, vs in zip(points, levels) if p.verdict.is_stable for v in vs] or [v for vs in levels for v in vs]
-    linear, log, log_y = _axis_limits(np.array(framed))
+    # one point per candidate is the chart's whole content, so every finite one is framed (the
+    # lowest is often an oscillating rate's); a log axis keeps a diverged level from squashing the rest
+    levels = [v for p in points for v in (p.final_loss, p.val_loss) if v is not None]
+    linear, log, log_y = _axis_limits(np.array(levels))
     return LossByLrFigure(points, log_y, linear, log)
 
 

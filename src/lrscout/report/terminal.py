@@ -20,20 +20,22 @@ if TYPE_CHECKING:
 
 
 def print_result(result: SweepResult, console: Console, title: str | None = None) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+    """The candidate table, the decision with its reasons, the advice and the findings.
 
-    table = Table(title=None if title is None else escape(title), title_justify="left", header_style="bold")
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"),
-        ("final loss", "right"), ("val loss", "right"), ("reason", "left"))
-    for name, justify in columns:
-        table.add_column(name, justify=justify, overflow="fold")
-    for r in candidate_rows(result):
-        steps = str(r.steps_used) + (" pruned" if r.pruned and r.error is None else "")
-        table.add_row("*" if r.chosen else "", lr_text(r.lr), f"[{r.color}]{r.verdict.value}[/]", steps,
-                      number(r.final_loss), number(r.val_loss), escape(r.reason), style="bold" if r.chosen else None)
-    console.print(table)
+    Each candidate keeps one line of the table: when its reason does not fit beside the numbers
+    at the console's width (80 columns when piped), the reasons follow the table, one per line.
+    """
+    from rich.markup import escape
+    from rich.measure import Measurement
+
+    rows = candidate_rows(result)
+    table = _candidate_table(rows, title, with_reasons=True)
+    unbounded = console.options.update(max_width=1 << 20)   # the width each row needs on one line
+    inline = Measurement.get(console, unbounded, table).maximum <= console.width
+    console.print(table if inline else _candidate_table(rows, title, with_reasons=False))
+    if not inline:
+        for r in rows:
+            console.print(f"  {lr_text(r.lr)} [{r.color}]{r.verdict.value}[/]: {escape(r.reason)}", highlight=False)
     d = result.decision
     if d.chosen:
         console.print(f"[bold green]chosen learning rate: {d.lr:g}[/]")
@@ -50,6 +52,26 @@ def print_result(result: SweepResult, console: Console, title: str | None = None
     if result.range_test is not None and result.range_test.suggestions:
         suggested = ", ".join(f"{escape(name)} {lr:.3g}" for name, lr in result.range_test.suggestions.items())
         console.print(f"  range test suggests: {suggested}", highlight=False)
+
+
+def _candidate_table(rows, title: str | None, *, with_reasons: bool):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=None if title is None else escape(title), title_justify="left", header_style="bold")
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("", "center"), ("lr", "right"), ("verdict", "left"), ("steps", "right"), ("final loss", "right"),
+        ("val loss", "right")]
+    if with_reasons:
+        columns.append(("reason", "left"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold")
+    for r in rows:
+        steps = str(r.steps_used) + (" pruned" if r.pruned and r.error is None else "")
+        cells = ["*" if r.chosen else "", lr_text(r.lr), f"[{r.color}]{r.verdict.value}[/]", steps,
+                 number(r.final_loss), number(r.val_loss)] + ([escape(r.reason)] if with_reasons else [])
+        table.add_row(*cells, style="bold" if r.chosen else None)
+    return table
 
 
 class SweepProgress:

@@ -26,5 +26,7 @@ from .distributed import on_rank_zero
 from .mode import FallbackWarning, ModeChoice
 from .problem import TorchProblem
 from .range_test import range_test
+from .rates import apply_group_rates
 
-__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "on_rank_zero", "range_test", "sweep"]
+__all__ = ["FallbackWarning", "ModeChoice", "TorchProblem", "apply_group_rates", "on_rank_zero", "range_test",
+           "sweep"]

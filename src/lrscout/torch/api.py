@@ -15,6 +15,7 @@ from ..errors import InvalidConfigError
 from ..workflows.sweep import BatchDone
 from ..workflows.sweep import sweep as core_sweep
 from .distributed import on_rank_zero
+from .groups import DEFAULT_GROUP_RATIOS, check_ratios, resolve_groups, search_groups
 from .options import SetupOptions
 from .problem import TorchProblem
 from .range_test import RangeOptions, run_range_test
@@ -37,7 +38,8 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
           num_threads: int | None = None, chunk_size: int | None = None, compile: bool = False,
           cuda_graphs: bool = False, val_batches: int | None = None, planner: Planner | None = None,
           thresholds: Thresholds = DEFAULT_THRESHOLDS, prune: bool = True,
-          on_batch: Callable[[BatchDone], None] | None = None) -> SweepResult:
+          on_batch: Callable[[BatchDone], None] | None = None, groups: Mapping[str, Any] | None = None,
+          group_ratios: Sequence[float] = DEFAULT_GROUP_RATIOS) -> SweepResult:
     """Sweep learning rates for a PyTorch model and choose one; returns the core ``SweepResult``.
 
     What to train:
@@ -75,6 +77,13 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     stop_factor) also runs the LR range test on the same setup and stores it in
     ``result.range_test``. Under ``torch.distributed`` rank 0 runs everything and every rank
     returns rank 0's result (``lrscout.torch.distributed``).
+
+    ``groups={"head": model.head, "body": model.body}`` (submodules, parameter-name prefixes or
+    predicates ``name -> bool``) then searches a rate per named group: the first keeps the
+    chosen rate, each other is trained at ``group_ratios`` of it (default 1, 1/3, 1/10, 1/30),
+    read and chosen like any candidate; ``result.groups`` holds each group's rate and evidence,
+    ``result.group_lrs`` the rates (``lrscout.torch.groups`` says how, and
+    ``lrscout.torch.apply_group_rates`` gives them to an optimizer).
     """
     test_options = dict(range_test) if isinstance(range_test, Mapping) else {}
     unknown = sorted(set(test_options) - {f.name for f in dataclasses.fields(RangeOptions)})
@@ -85,6 +94,7 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
         test_config = RangeOptions(**test_options)      # checked now, not after the sweep
     except InvalidConfigError as exc:
         raise InvalidConfigError(f"range_test: {exc}") from None
+    ratios = check_ratios(group_ratios)
 
     setup = SetupOptions(val_data=val_data, batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs,
                          batch_size=batch_size, seed=seed, device=device, dtype=dtype, amp=amp,
@@ -93,8 +103,11 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
 
     def run() -> SweepResult:
         problem = TorchProblem(model, optimizer, loss_fn, train_data, setup=setup)
+        members = None if groups is None else resolve_groups(groups, model, problem.bench.model)
         result = core_sweep(problem, lrs, steps, train_steps=train_steps, budget_share=budget_share,
                             planner=planner, thresholds=thresholds, prune=prune, on_batch=on_batch)
+        if members is not None:
+            result = search_groups(problem, result, members, ratios, steps, thresholds, prune)
         if not range_test:
             return result
         with preserved(device, problem.num_threads):

@@ -13,7 +13,8 @@
   a learning rate was chosen, scales every rate of the trainer's optimizer and schedulers by
   one factor, so that the largest group's peak is the chosen one (the peak: ``OneCycleLR``'s
   ``max_lr``, another scheduler's initial lr, else the lr; ratios between groups and the
-  schedule's shape are kept). The result is kept
+  schedule's shape are kept). With ``groups=...`` the per-group rates are applied too
+  (``lrscout.torch.apply_group_rates``). The result is kept
   in ``callback.result``; the module's weights and the random state are left as they were,
   so training then starts exactly where it would have without the callback.
 
@@ -31,6 +32,7 @@ import torch
 from ..core.result import SweepResult
 from ..errors import BackendUnavailableError, InvalidConfigError
 from .api import sweep
+from .rates import apply_group_rates, set_chosen_rate
 
 try:
     import lightning.pytorch as pl
@@ -140,36 +142,10 @@ class LRScoutCallback(pl.Callback):
         chosen = self.result.chosen_lr
         if not self.apply or chosen is None or len(trainer.optimizers) != 1:
             return
-        optimizer = trainer.optimizers[0]
-        key = _peak_key(optimizer)
-        peak = max(float(g[key]) for g in optimizer.param_groups)
-        if not peak > 0:
-            warnings.warn(f"lrscout: the chosen lr {chosen:g} was not applied: the optimizer's '{key}' is {peak:g} "
-                          "in every parameter group, so there is no rate to scale", stacklevel=2)
+        schedulers = [config.scheduler for config in trainer.lr_scheduler_configs]
+        unchanged = set_chosen_rate(trainer.optimizers[0], schedulers, chosen)
+        if unchanged is not None:
+            warnings.warn(f"lrscout: the chosen lr {chosen:g} was not applied: {unchanged}", stacklevel=2)
             return
-        factor = chosen / peak
-        for group in optimizer.param_groups:
-            for name in _GROUP_RATES:
-                if name in group:
-                    group[name] = float(group[name]) * factor
-        for config in trainer.lr_scheduler_configs:
-            for name in ("base_lrs", "max_lrs"):     # max_lrs: CyclicLR's upper bounds
-                rates = getattr(config.scheduler, name, None)
-                if rates is not None:
-                    setattr(config.scheduler, name, [lr * factor for lr in rates])
-
-
-# Every rate a torch scheduler keeps in a parameter group: a scheduler reads its own copy, so
-# scaling only "lr" would be undone at its next step.
-_GROUP_RATES = ("lr", "initial_lr", "max_lr", "min_lr")
-
-
-def _peak_key(optimizer: torch.optim.Optimizer) -> str:
-    """The group entry that holds the schedule's peak rate, which the chosen lr replaces.
-
-    ``OneCycleLR`` peaks at its ``max_lr``; other schedulers scale their ``initial_lr`` (a
-    warm-up starts below it, so the current ``lr`` would overshoot it); without a scheduler
-    the ``lr`` is the rate.
-    """
-    group = optimizer.param_groups[0]
-    return next(name for name in ("max_lr", "initial_lr", "lr") if name in group)
+        if self.result.group_lrs:
+            apply_group_rates(trainer.optimizers[0], pl_module, self.result, schedulers=schedulers)

@@ -131,6 +131,17 @@ class OptimizerSpec:
         for group, ratio in zip(optimizer.param_groups, self.ratios):
             group["lr"] = lr * ratio
 
+    def scaled(self, scale_of: Callable[[torch.nn.Parameter], tuple[str | None, float]]) -> "OptimizerSpec":
+        """The same optimizer with each parameter group split by named group, each part's rates
+        multiplied by its group's factor: ``scale_of(param) -> (group name, factor)``. The
+        per-group search trains these; candidate lrs still scale every part together."""
+        def build(params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+            optimizer = self._call(lr)
+            split_param_groups(optimizer, scale_of)
+            return optimizer
+
+        return OptimizerSpec(build, self._working, self.kind, self.name)
+
     def describe(self) -> Mapping[str, Any]:
         return {"optimizer": self.name, "optimizer_from": self.kind,
                 "param_group_lr_ratios": [float(f"{r:.6g}") for r in self.ratios]}
@@ -178,3 +189,46 @@ def _rebuild_factory(optimizer: torch.optim.Optimizer, user_model: torch.nn.Modu
         return opt
 
     return rebuild
+
+
+# Every rate a torch scheduler keeps in a parameter group: a scheduler reads its own copy, so
+# scaling only "lr" would be undone at its next step.
+GROUP_RATES = ("lr", "initial_lr", "max_lr", "min_lr")
+GROUP_TAG = "lrscout_group"     # the named group a split parameter group belongs to
+
+
+def split_param_groups(optimizer: torch.optim.Optimizer,
+                       scale_of: Callable[[torch.nn.Parameter], tuple[str | None, float]]) -> list[tuple[int, float]]:
+    """Split every parameter group of ``optimizer`` in place by named group, and scale each part.
+
+    ``scale_of(param)`` gives the parameter's named group (``None``: none) and the factor for its
+    rates. Each part keeps its group's other hyperparameters (a no-decay group stays no-decay),
+    is tagged with ``GROUP_TAG``, and has every rate in ``GROUP_RATES`` multiplied by the factor.
+    The optimizer's state is keyed by parameter, so it stays valid. Returns, for each new
+    group, the index of the group it came from and its factor (a scheduler's per-group lists
+    follow them).
+    """
+    new_groups: list[dict[str, Any]] = []
+    parents: list[tuple[int, float]] = []
+    for index, group in enumerate(optimizer.param_groups):
+        parts: dict[str | None, tuple[float, list[torch.nn.Parameter]]] = {}
+        for p in group["params"]:
+            name, factor = scale_of(p)
+            if name in parts and parts[name][0] != factor:
+                raise InvalidConfigError(f"parameter group {name!r} was given two factors ({parts[name][0]:g} and "
+                                         f"{factor:g})")
+            parts.setdefault(name, (factor, []))[1].append(p)
+        for name, (factor, params) in parts.items():
+            part = {k: v for k, v in group.items() if k != "params"}
+            for key in GROUP_RATES:
+                if isinstance(part.get(key), torch.Tensor):      # a tensor lr (capturable optimizers)
+                    part[key] = part[key] * factor
+                elif isinstance(part.get(key), (int, float)):
+                    part[key] = float(part[key]) * factor
+            part["params"] = params
+            if name is not None:
+                part[GROUP_TAG] = name
+            new_groups.append(part)
+            parents.append((index, factor))
+    optimizer.param_groups[:] = new_groups      # the same list object: wrappers that proxy it see the split
+    return parents

@@ -207,7 +207,7 @@ def _grid_after(finding: Finding | None, fallback: Sequence[float]) -> tuple[str
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("scaling", "badly scaled features",
-             "the seeds' housing lots (frontage and depth in hundreds of feet, means far from 0), "
+             "the house-price example's lots (frontage and depth in hundreds of feet, means far from 0), "
              "linear regression, batches of 32",
              "standardize the features (mean 0, standard deviation 1)",
              FindingKind.FEATURE_SCALING, lambda: _housing("none"), _scaling_after),

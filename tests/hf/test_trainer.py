@@ -1,0 +1,134 @@
+"""sweep_trainer on real transformers Trainers, offline (a GPT-2 causal LM and a BERT sequence
+classifier built from small configs and pretrained in tests/hf_kit.py): it sweeps the Trainer's
+own model copy, optimizer, batches, compute_loss and eval set, and leaves the Trainer as it was."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import pytest
+
+from hf_kit import Buckets, bert_classifier, make_trainer, trainer_state, training_args, transformers
+from torch_kit import assert_unchanged, snapshot, torch
+
+import lrscout
+from lrscout.hf import LRScoutCallback, run_length, sweep_trainer
+
+GradientState = pytest.importorskip("accelerate.state").GradientState
+
+LRS = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+
+
+def test_sweep_trainer_sweeps_the_trainers_model_optimizer_batches_and_eval_set(gpt2, tmp_path):
+    model = copy.deepcopy(gpt2)
+    trainer = make_trainer(model, tmp_path, max_steps=30, weight_decay=0.01)
+    result = sweep_trainer(trainer, lrs=LRS, steps=15)
+    assert isinstance(result, lrscout.SweepResult) and result.chosen_lr is not None
+    cfg = result.config
+    # AdamW with the Trainer's decay and no-decay groups, both at the same rate
+    assert cfg["optimizer"] == "AdamW" and cfg["param_group_lr_ratios"] == [1.0, 1.0]
+    assert cfg["hf_optimizer_from"] == "Trainer.create_optimizer()" and trainer.optimizer is None
+    assert cfg["train_steps"] == 30 and cfg["train_steps_from"] == "args.max_steps"
+    assert cfg["hf_validation"] == "eval_dataset" and cfg["hf_batch_size"] == 8
+    assert cfg["hf_max_grad_norm"] == 1.0
+    assert all(c.val_loss is not None for c in result.candidates if not c.trace.pruned)
+
+
+def test_sweep_trainer_leaves_the_trainer_and_its_model_as_they_were_so_training_runs_the_same(gpt2, tmp_path):
+    swept, fresh = copy.deepcopy(gpt2), copy.deepcopy(gpt2)
+    trainer = make_trainer(swept, tmp_path / "a", weight_decay=0.01)
+    twin = make_trainer(fresh, tmp_path / "b", weight_decay=0.01)
+    torch.manual_seed(11)
+    before, state_before = snapshot(swept), trainer_state(trainer)
+    sweep_trainer(trainer, lrs=[1e-3, 1e-1], steps=6)
+    assert_unchanged(before, snapshot(swept))
+    assert trainer_state(trainer) == state_before
+    # the sweep pulled only part of a pass: accelerate is told that pass ended
+    assert not GradientState().in_dataloader
+    # the swept trainer's run is bit for bit the run of a trainer that was never swept
+    torch.manual_seed(11)
+    trainer.train()
+    torch.manual_seed(11)
+    twin.train()
+    assert all(torch.equal(a, b) for a, b in zip(swept.parameters(), fresh.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(swept.parameters(), gpt2.parameters()))
+
+
+class TenfoldLoss(transformers.Trainer):
+    """A custom loss: ten times the model's."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        return (10 * outputs.loss, outputs) if return_outputs else 10 * outputs.loss
+
+
+def test_a_subclass_compute_loss_is_the_loss_the_sweep_reads(gpt2, tmp_path):
+    plain = sweep_trainer(make_trainer(copy.deepcopy(gpt2), tmp_path / "a"), lrs=[1e-4], steps=3, mode="sequential")
+    custom = sweep_trainer(make_trainer(copy.deepcopy(gpt2), tmp_path / "b", cls=TenfoldLoss), lrs=[1e-4], steps=3,
+                           mode="sequential")
+    first_plain, first_custom = plain.candidates[0].train_loss[0], custom.candidates[0].train_loss[0]
+    assert first_custom == pytest.approx(10 * first_plain, rel=1e-5)      # same start, same first batch
+    assert custom.config["hf_loss"] == "TenfoldLoss.compute_loss"
+
+
+def test_the_users_optimizer_is_swept_with_its_groups_and_left_unchanged(bert_body, tmp_path):
+    model = bert_classifier(bert_body)
+    optimizer = torch.optim.SGD([{"params": model.bert.parameters(), "lr": 0.01},
+                                 {"params": model.classifier.parameters(), "lr": 0.1}], lr=0.1, momentum=0.9)
+    trainer = make_trainer(model, tmp_path, data=Buckets, optimizers=(optimizer, None))
+    before = snapshot(model, optimizer)
+    result = sweep_trainer(trainer, lrs=[1e-2, 1e-1, 1.0], steps=6, mode="sequential")
+    assert result.config["optimizer"] == "SGD" and result.config["param_group_lr_ratios"] == [0.1, 1.0]
+    assert result.config["hf_optimizer_from"] == "the Trainer's optimizer" and trainer.optimizer is optimizer
+    assert_unchanged(before, snapshot(model, optimizer))
+
+
+def test_the_run_length_is_max_steps_or_epochs_times_optimizer_steps_per_epoch(tmp_path):
+    batches = list(range(13))                 # 13 batches a pass
+    assert run_length(training_args(tmp_path, max_steps=50), batches) == (50, "args.max_steps")
+    steps, where = run_length(training_args(tmp_path, max_steps=-1, num_train_epochs=3, gradient_accumulation_steps=4),
+                              batches)
+    assert steps == 12 and "4 optimizer steps per epoch" in where          # ceil(13 / 4) = 4 a pass
+    assert run_length(training_args(tmp_path, max_steps=-1, num_train_epochs=0.5), batches)[0] == 7
+    assert run_length(training_args(tmp_path, max_steps=-1), iter(batches))[0] is None
+
+
+def test_per_group_rates_through_themake_trainer(bert_body, tmp_path):
+    trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets)
+    result = sweep_trainer(trainer, lrs=[1e-4, 1e-3, 1e-2, 1e-1], steps=15, mode="sequential",
+                           groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
+    assert result.chosen_lr is not None and [g.name for g in result.groups] == ["head", "body"]
+    assert result.groups[0].lr == result.chosen_lr
+    assert [c.lr for c in result.groups[1].candidates] == pytest.approx([result.chosen_lr / 10, result.chosen_lr])
+    assert result.group_lrs["body"] in [c.lr for c in result.groups[1].candidates]
+
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda model, tmp_path: sweep_trainer(model), "trainer must be a transformers.Trainer, got GPT2LMHeadModel"),
+    (lambda model, tmp_path: sweep_trainer(make_trainer(model, tmp_path), optimizer=torch.optim.SGD),
+     "optimizer come from the Trainer"),
+    (lambda model, tmp_path: LRScoutCallback("trainer"), "trainer must be a transformers.Trainer or None"),
+])
+def test_bad_arguments_raise_a_config_error_saying_what_to_pass(gpt2, tmp_path, call, message):
+    with pytest.raises(lrscout.InvalidConfigError, match=message):
+        call(copy.deepcopy(gpt2), tmp_path)
+
+
+def test_lrscout_hf_without_transformers_names_the_extra_to_install():
+    block = ("import importlib.abc, sys\n"
+             "class _No(importlib.abc.MetaPathFinder):\n"
+             "    def find_spec(self, name, path, target=None):\n"
+             "        if name == 'transformers' or name.startswith('transformers.'):\n"
+             "            raise ImportError(name)\n"
+             "sys.meta_path.insert(0, _No())\n"
+             "import lrscout\n"
+             "try:\n"
+             "    import lrscout.hf\n"
+             "except lrscout.BackendUnavailableError as e:\n"
+             "    print(type(e).__name__, isinstance(e, ImportError), '|', e)\n")
+    out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("BackendUnavailableError True |") and "pip install 'lrscout[hf]'" in out.stdout
