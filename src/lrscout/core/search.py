@@ -4,25 +4,32 @@ A sweep used to give every candidate the same window (100 steps), so a search of
 candidates cost 5-10 windows: more than a short run it was choosing for. The search here
 decides how long each candidate trains, within a budget of training steps:
 
-1. **Bracket.** The adaptive plan (``AdaptivePlanner``: 1e-4 ... 1 by x10, up and down until the
-   stable range is bounded, then refined by x3 below the first rate that fails) runs on short
-   windows, an eighth of the budget each (``bracket_window``). Where a problem can continue
-   its candidates (``Problem.cohort``) and the window is long enough to look twice, every
-   round first trains a third of the window; a rate whose loss has barely moved while a larger
-   one's clearly fell (less than ``slow_fraction`` of its progress, and the larger rate fell
-   ``clear_gain`` or more) stops there, read ``too_slow``, and only the others go on. A
-   window that leaves every rate "within its noise" is doubled, the candidates continuing.
-2. **Finalists.** The rate the bracket chooses and the next good one below it go on, from
-   their own state where the problem can continue them (else trained again from the start),
-   to the longest window the budget left affords, at most ``horizon`` steps (the run's length,
-   or ``steps``). The largest good rate at that length, re-checked on validation loss
-   (``lrscout.choose``), is the choice: a rate that is good for a short window but not for a
-   longer one (the edge of stability moves down as training goes on) loses to the one below.
+1. **Bracket.** The default plan (``default_planner``: 1e-4 ... 1 by x10, up and down until
+   the stable range is bounded, then refined by x3 below the first rate that fails; a convex
+   model descends as far as a stable rate takes) runs on short windows, an eighth of the
+   budget each (``SearchBudget.window_after``). Where a problem can continue its candidates
+   (``problems.protocols.Continues``) and the window is long enough to look twice, every round
+   first trains a third of the window; a rate whose loss has barely moved while a larger one's
+   clearly fell (less than ``slow_fraction`` of its progress, and the larger rate fell
+   ``clear_gain`` or more) stops there, read ``too_slow``, and only the others go on (one
+   stopped next to a rate that then fails goes on after all). While every rate reads "within
+   its noise", the largest stable ones are continued to a longer window before the plan asks
+   for more rates.
+2. **Finalists.** The rate the bracket chooses and the next good one below it (for a run more
+   than twice as long as their window, the rate x2.15 below the choice instead: the edge will
+   move down over the run, so the check is made right below it) go on, from their own state
+   where the problem can continue them (else trained again from the start), to the longest
+   window the budget left affords, at most ``horizon`` steps (the run's length, or ``steps``).
+   The largest good rate at that length, re-checked on validation loss (``lrscout.choose``),
+   is the choice: a rate that is good for a short window but not for a longer one (the edge
+   of stability moves down as training goes on) loses to the one below; when every finalist
+   turns bad, the largest stable rate below them is chosen, and the reasons say so.
 
 The budget: without ``train_steps``, three windows of ``steps`` (the default call: 300 steps,
-three times a 100-step LR range test); with it, ``budget_share`` of the run (30%), so a long
-run earns a longer look and a short one never costs more than itself. Every step trained is
-counted in the result (``SweepResult.cost``, ``search_steps``).
+three times a 100-step LR range test; never under 50, the first round); with it,
+``budget_share`` of the run (30%), so a long run earns a longer look and a short one never
+costs more than itself. Every step trained is counted in the result (``SweepResult.cost``,
+``search_steps``).
 """
 
 from __future__ import annotations
