@@ -32,18 +32,12 @@ reported as not run -- to check the script itself; its times mean nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
 import datetime as _dt
 import json
-import logging
 import math
-import os
 import platform
 import sys
-import tempfile
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -53,7 +47,7 @@ import torch
 import lrscout
 import lrscout.torch as lt
 
-from .torch_sweep import LR_HIGH, LR_LOW, MODELS, Case, make_case
+from .torch_sweep import LR_HIGH, LR_LOW, MODELS, Case, lightning_lr_find, make_case
 
 EARLY_STEPS = 20
 RTOL = 1e-3          # on the CPU: another summation order changes the last digits
@@ -122,39 +116,6 @@ def _shrunk(case: Case, rows: int | None) -> Case:
     X, Y = case.data
     return Case(case.name, case.description + f" (dry run: {rows} rows)", case.model, case.loss_fn,
                 (X[:rows], Y[:rows]), min(case.batch_size, rows))
-
-
-def lightning_lr_find(case: Case, steps: int, seed: int, device: torch.device) -> Any:
-    """Lightning's Tuner.lr_find (num_training=steps, no early stop) on a module wrapping the case."""
-    import pytorch_lightning as pl
-    from pytorch_lightning.tuner import Tuner
-
-    class Module(pl.LightningModule):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net = copy.deepcopy(case.model)
-            self.lr = LR_LOW
-
-        def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-            return case.loss_fn(self.net(batch[0]), batch[1])
-
-        def configure_optimizers(self) -> torch.optim.Optimizer:
-            return torch.optim.Adam(self.parameters(), lr=self.lr)
-
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*case.data), batch_size=case.batch_size,
-                                         shuffle=True, generator=torch.Generator().manual_seed(seed))
-    # lr_find draws its own progress bar and Lightning logs its set-up: neither belongs in the table
-    quiet = open(os.devnull, "w")
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), quiet, \
-            contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-        warnings.simplefilter("ignore")
-        for name in ("pytorch_lightning", "lightning", "lightning.pytorch"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        trainer = pl.Trainer(accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, logger=False,
-                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                             default_root_dir=tmp)
-        return Tuner(trainer).lr_find(Module(), train_dataloaders=loader, min_lr=1e-6, max_lr=1.0,
-                                      num_training=steps, early_stop_threshold=None)
 
 
 def measure(name: str, s: Settings, progress: Callable[[str], None]) -> Row:

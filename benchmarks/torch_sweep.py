@@ -36,10 +36,12 @@ The markdown table goes to stdout, progress to stderr; the exit status is 1 when
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as _dt
 import gc
 import json
+import logging
 import math
 import os
 import platform
@@ -219,8 +221,11 @@ def lightning_available() -> bool:
     return True
 
 
-def lightning_lr_find(case: Case, steps: int, seed: int) -> Any:
-    """Lightning's Tuner.lr_find, num_training=steps, no early stop, on a module wrapping the case."""
+def lightning_lr_find(case: Case, steps: int, seed: int, device: torch.device | None = None) -> Any:
+    """Lightning's Tuner.lr_find, num_training=steps, no early stop, on a module wrapping the case.
+
+    ``device``: where Lightning trains (default: the CPU); ``benchmarks/gpu.py`` passes its GPU.
+    """
     import pytorch_lightning as pl
     from pytorch_lightning.tuner import Tuner
 
@@ -238,9 +243,15 @@ def lightning_lr_find(case: Case, steps: int, seed: int) -> Any:
 
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*case.data), batch_size=case.batch_size,
                                          shuffle=True, generator=torch.Generator().manual_seed(seed))
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+    accelerator = "gpu" if device is not None and device.type == "cuda" else "cpu"
+    # lr_find draws its own progress bar and Lightning logs its set-up: neither belongs in the table
+    quiet = open(os.devnull, "w")
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), quiet, \
+            contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
         warnings.simplefilter("ignore")
-        trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        for name in ("pytorch_lightning", "lightning", "lightning.pytorch"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        trainer = pl.Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False,
                              enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp)
         return Tuner(trainer).lr_find(Module(), train_dataloaders=loader, min_lr=1e-6, max_lr=1.0,
                                       num_training=steps, early_stop_threshold=None)
