@@ -36,7 +36,9 @@ def test_a_path_whose_validation_loss_only_fell_keeps_the_choice():
     candidates = [reading(0.1, 20, 1.0), reading(0.5, 20, 0.7), reading(1.0, 20, 0.6)]
     check = check_run_length(candidates, 1.0, 500, 0.05)
     assert check is not None and not check.moved and check.lr == 1.0
-    assert "is not predicted to train past the best" in check.reason()
+    text = check.reason()
+    assert "lowest 0.6 at time 20" in text and "nothing after the best validated more than 5% worse" in text
+    assert "the path past time 20 is not read" in text     # the 500-step run reaches time 500
 
 
 def test_a_rise_within_the_margin_is_noise_and_keeps_the_choice():

@@ -70,16 +70,18 @@ class RunLengthCheck:
         return {"lr": p.lr, "steps": p.steps, "time": p.time, "val_loss": p.val_loss}
 
     def reason(self) -> str:
-        rose = (self.rose.val_loss - self.best.val_loss) / max(abs(self.best.val_loss), 1e-12)
-        path = (f"validation along the training path (lr x steps): lowest {self.best.val_loss:.4g} at time "
-                f"{self.best.time:.3g} (lr {self.best.lr:.3g}, {self.best.steps} steps), {self.rose.val_loss:.4g} at "
-                f"{self.rose.time:.3g} (lr {self.rose.lr:.3g}, {self.rose.steps} steps)")
+        best = (f"validation along the training path (lr x steps): lowest {self.best.val_loss:.4g} at time "
+                f"{self.best.time:.3g} (lr {self.best.lr:.3g}, {self.best.steps} steps)")
+        reach = self.chosen_lr * self.run_steps
         if not self.moved:
-            return (path + f", {100 * rose:+.0f}%: the {self.run_steps}-step run at {self.chosen_lr:.3g} (to time "
-                    f"{self.chosen_lr * self.run_steps:.3g}) is not predicted to train past the best by more than "
-                    f"{100 * self.margin:.0f}%")
-        return (path + f", {100 * rose:.0f}% worse: a {self.run_steps}-step run at {self.chosen_lr:.3g} would train to "
-                f"time {self.chosen_lr * self.run_steps:.3g}, past the best; chose {self.lr:.3g}, whose "
+            text = (best + f"; read up to time {self.rose.time:.3g}, nothing after the best validated more than "
+                    f"{100 * self.margin:.0f}% worse within the reach of a {self.run_steps}-step run at "
+                    f"{self.chosen_lr:.3g} (time {reach:.3g})")
+            return text + (f"; the path past time {self.rose.time:.3g} is not read" if self.rose.time < reach else "")
+        rose = (self.rose.val_loss - self.best.val_loss) / max(abs(self.best.val_loss), 1e-12)
+        return (best + f", {self.rose.val_loss:.4g} at {self.rose.time:.3g} (lr {self.rose.lr:.3g}, "
+                f"{self.rose.steps} steps), {100 * rose:.0f}% worse: a {self.run_steps}-step run at "
+                f"{self.chosen_lr:.3g} would train to time {reach:.3g}, past the best; chose {self.lr:.3g}, whose "
                 f"{self.run_steps}-step run ends at time {self.kept.time:.3g}, the latest that validated within "
                 f"{100 * self.margin:.0f}% of the best (a convex model's rates below the edge follow the same path)")
 
