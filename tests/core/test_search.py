@@ -291,3 +291,51 @@ def test_a_pruned_candidate_is_not_trained_further():
 def test_the_budget_describes_itself_for_the_results():
     assert SearchBudget(300, 100).describe() == {"search_budget": 300, "horizon": 100, "train_steps": None,
                                                   "budget_share": None}
+
+
+def separable(seed: int) -> lrscout.NumpyProblem:
+    """A few rows, many features, noisy labels: the training loss goes on falling while the
+    validation loss turns back up, as on a small table."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((48, 24))
+    y = (X @ rng.standard_normal(24) + 2 * rng.standard_normal(48) > 0).astype(float)
+    return lrscout.NumpyProblem(lrscout.LogisticRegression(), X[:36], y[:36], X_val=X[36:], y_val=y[36:])
+
+
+@pytest.mark.parametrize("train_steps", [None, 500])
+def test_a_convex_models_choice_is_checked_along_its_training_path_at_no_cost_and_says_so_in_numbers(train_steps):
+    problem = separable(0)
+    result = lrscout.sweep(problem, train_steps=train_steps)
+    check = result.config["search"]["run_length_check"]
+    assert check["run_steps"] == (500 if train_steps else 100)
+    assert check["lr"] == result.chosen_lr <= check["lr_before"]
+    assert check["best"]["val_loss"] <= check["rose"]["val_loss"]
+    said = [r for r in result.decision.reasons if r.startswith("validation along the training path")]
+    assert len(said) == 1 and f"{check['run_steps']}-step run" in said[0]
+    if check["moved"]:
+        assert f"chose {result.chosen_lr:.3g}" in said[0]
+        # the new rate's run ends no later than the reading kept (the rate is rounded to two digits)
+        assert result.chosen_lr * check["run_steps"] <= 1.06 * check["kept"]["time"]
+    # the check reads what the search trained: the budget holds as before
+    assert result.search_steps <= (150 if train_steps else 300)
+
+
+def test_on_a_small_noisy_table_a_long_run_gets_a_smaller_rate_than_a_short_window_validates_best():
+    # 36 rows and 24 features: every rate that learns ends up fitting the noise; over 500 steps
+    # the largest good rate overshoots the validation optimum by far (its validation loss rose)
+    moved = [lrscout.sweep(separable(seed), train_steps=500).config["search"]["run_length_check"]["moved"]
+             for seed in (0, 3)]
+    assert any(moved)
+
+
+def test_a_problem_not_declared_convex_is_not_checked_along_a_path():
+    def train(lr, steps):
+        w, out = 1.0, []
+        for _ in range(steps):
+            out.append(w * w)
+            w -= lr * 2 * w
+        return out
+
+    result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
+    assert "run_length_check" not in result.config["search"]
+    assert not any(r.startswith("validation along the training path") for r in result.decision.reasons)

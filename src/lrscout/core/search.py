@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import InvalidConfigError
 from .analysis import progress, read_curves
+from .horizon import check_run_length
 from .planners import AdaptivePlanner, default_planner
 from .selection import choose
 from .thresholds import Thresholds
@@ -187,6 +188,7 @@ class BudgetedSearch:
         ``convex``: the loss is convex, so the bracket descends as far as a stable rate takes
         (``default_planner``)."""
         self._train_to, self._spent, self._continues, self._thresholds = train_to, spent, continues, thresholds
+        self._convex = convex
         self._entries: dict[float, _Entry] = {}
         budget, window = self.budget, self.budget.window_after(setup)
         reserve = self.finalists * window            # what the finalists need to at least double their window
@@ -220,7 +222,23 @@ class BudgetedSearch:
         notes: dict[str, object] = {"bracket_window": window}
         if decision.lr is None:
             return SearchOutcome(tuple(candidates), decision, notes)
-        return self._finish(candidates, decision, window, notes)
+        return self._for_the_run(self._finish(candidates, decision, window, notes))
+
+    def _for_the_run(self, outcome: SearchOutcome) -> SearchOutcome:
+        """A convex model's choice, checked against validation along its training path for the
+        run's length (``lrscout.core.horizon``): a run that would train past the point that
+        validated best gets the rate whose run ends there."""
+        decision = outcome.decision
+        if not self._convex or decision.lr is None:
+            return outcome
+        run_steps = self.budget.train_steps if self.budget.train_steps is not None else self.budget.horizon
+        check = check_run_length(outcome.candidates, decision.lr, run_steps, self._thresholds.val_margin,
+                                 largest_good=decision.largest_good_lr)
+        if check is None:
+            return outcome
+        notes = dict(outcome.notes, run_length_check=check.as_dict())
+        decision = replace(decision, lr=check.lr, reasons=decision.reasons + (check.reason(),))
+        return SearchOutcome(outcome.candidates, decision, notes)
 
     def _bounded(self, bracket: list[float]) -> bool:
         """Whether the bracket found both ends of the stable range: a stable rate with a too-high
