@@ -7,6 +7,7 @@ Sweeps run the built-in NumPy models (and the lab's deep tanh net) on real or ge
 
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 import pytest
@@ -190,6 +191,16 @@ def test_training_and_validation_disagree_on_few_rows_and_agree_on_many():
     assert finding.evidence["better_lr"] == before.chosen_lr  # the validation re-check agrees
     _, found = diagnosed(few_rows_problem(2000), log_grid(1e-3, 3, 3))
     assert K.OVERFITTING not in found
+
+
+def test_the_overfitting_advice_points_at_the_choice_when_the_run_length_check_chose_below_the_best():
+    result, found = diagnosed(few_rows_problem(40), log_grid(1e-3, 3, 3))
+    better = found[K.OVERFITTING].evidence["better_lr"]
+    assert f"Prefer the rate with the better validation loss ({better:g})" in found[K.OVERFITTING].remedy
+    below = dataclasses.replace(result.decision, lr=better / 2.7)      # as core/horizon may move it
+    moved = {f.kind: f for f in diagnose(result.candidates, below)}[K.OVERFITTING]
+    assert moved.remedy.startswith(f"The choice, {better / 2.7:.3g}, is already below {better:g}")
+    assert "Prefer" not in moved.remedy
 
 
 # --- grid edge -----------------------------------------------------------------------------

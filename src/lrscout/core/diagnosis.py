@@ -470,12 +470,21 @@ def _overfitting(candidates: Sequence[Candidate], decision: Decision, t: Diagnos
         f"training and validation disagree: lr {_g(b.lr)} reached a lower training loss than lr {_g(a.lr)} "
         f"({b.final_train_loss:.4g} vs {a.final_train_loss:.4g}) but a validation loss {100 * gap:.0f}% worse "
         f"({b.val_loss:.4g} vs {a.val_loss:.4g}): the faster rate fits the training data, not the pattern",
-        f"Prefer the rate with the better validation loss ({_g(a.lr)}) and regularise (weight decay, dropout), "
-        "get more data or stop earlier before trusting larger rates.",
+        _overfitting_advice(a.lr, decision.lr),
         {"lr": b.lr, "train_loss": b.final_train_loss, "val_loss": b.val_loss,
          "better_lr": a.lr, "better_train_loss": a.final_train_loss, "better_val_loss": a.val_loss,
          "val_gap": gap},
     )
+
+
+def _overfitting_advice(better_lr: float, chosen_lr: float | None) -> str:
+    # the run-length check (core/horizon) can choose below the best-validating candidate: the
+    # advice must then point at the choice, not at a rate the decision has already passed over
+    remedies = "regularise (weight decay, dropout), get more data or stop earlier before trusting larger rates."
+    if chosen_lr is not None and chosen_lr < better_lr:
+        return (f"The choice, {_g(chosen_lr)}, is already below {_g(better_lr)}: it stops the run near where "
+                f"validation was best. To train longer or faster, {remedies}")
+    return f"Prefer the rate with the better validation loss ({_g(better_lr)}) and {remedies}"
 
 
 # --- grid edge -----------------------------------------------------------------------------
