@@ -408,7 +408,7 @@ def test_a_budget_too_small_for_its_windows_runs_no_range_test():
 
 
 @pytest.mark.parametrize("option, value", [("range_rates", 0), ("range_rates", 2.5), ("range_ratio", 1.0),
-                                           ("range_top", float("nan")), ("range_top", True)])
+                                           ("range_top", 0.5), ("range_top", float("nan")), ("range_top", True)])
 def test_bad_range_bracket_options_are_refused_by_name(option, value):
     with pytest.raises(InvalidConfigError, match=option):
         lrscout.BudgetedSearch(range_bracket=True, **{option: value})

@@ -196,10 +196,10 @@ class BudgetedSearch:
         if not (isinstance(range_rates, int) and not isinstance(range_rates, bool) and range_rates >= 1):
             raise InvalidConfigError(f"range_rates={range_rates!r}: give the number of windows below the range "
                                      "test's edge, a whole number of at least 1 (default 3)")
-        for name, value in (("range_ratio", range_ratio), ("range_top", range_top)):
+        for name, value, low in (("range_ratio", range_ratio, "above 1"), ("range_top", range_top, "of at least 1")):
             if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                    and value > 1):
-                raise InvalidConfigError(f"{name}={value!r}: give a factor above 1 (the default is "
+                    and (value > 1 if name == "range_ratio" else value >= 1)):
+                raise InvalidConfigError(f"{name}={value!r}: give a factor {low} (the default is "
                                          f"{RANGE_RATIO if name == 'range_ratio' else RANGE_TOP:g})")
         self.budget = budget if budget is not None else search_budget(None, None, None)
         self.range_bracket = range_bracket
