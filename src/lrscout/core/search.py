@@ -30,6 +30,11 @@ three times a 100-step LR range test; never under 50, the first round); with it,
 ``budget_share`` of the run (30%), so a long run earns a longer look and a short one never
 costs more than itself. Every step trained is counted in the result (``SweepResult.cost``,
 ``search_steps``).
+
+An option, not the default: ``BudgetedSearch(range_bracket=True)`` replaces the bracket with
+one LR range test and a few longer windows below its edge (the class docstring says how); on
+the quality benchmark it chose worse than the bracket at the same cost
+(``benchmarks/quality/README.md``, "A range-test bracket").
 """
 
 from __future__ import annotations
