@@ -245,6 +245,18 @@ FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
                                        search=dict(long_runs_only=False, long_run_margin=0.0)),
     "lrscout-f2bracket-ts-m0": functools.partial(lrscout_sweep, train_steps=True,
                                                  search=dict(spacing=None, long_run_margin=0.0)),
+    # a range test places the windows (BudgetedSearch(range_bracket=True)): 3 rates x3 apart below its edge
+    "lrscout-rtb": functools.partial(lrscout_sweep, search=dict(range_bracket=True)),
+    "lrscout-rtb-ts": functools.partial(lrscout_sweep, train_steps=True, search=dict(range_bracket=True)),
+    # its variants: 3 rates x3 apart from the edge itself; 4 rates x2 apart from the edge
+    "lrscout-rtb-t1": functools.partial(lrscout_sweep, search=dict(range_bracket=True, range_top=1.0)),
+    "lrscout-rtb-t1-ts": functools.partial(lrscout_sweep, train_steps=True,
+                                           search=dict(range_bracket=True, range_top=1.0)),
+    "lrscout-rtb-r4": functools.partial(lrscout_sweep, search=dict(range_bracket=True, range_rates=4,
+                                                                   range_ratio=2.0, range_top=1.0)),
+    "lrscout-rtb-r4-ts": functools.partial(lrscout_sweep, train_steps=True,
+                                           search=dict(range_bracket=True, range_rates=4, range_ratio=2.0,
+                                                       range_top=1.0)),
     "lrscout-range": lrscout_range,
     "lrscout-range-valley": functools.partial(lrscout_range, rule="valley"),
     "lrscout-range-min10": functools.partial(lrscout_range, rule="min_over_10"),

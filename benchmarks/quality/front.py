@@ -46,6 +46,12 @@ WHAT = {
     "lrscout-ts-m0": "train_steps; long run: finalist that validates best",
     "lrscout-f2bracket-ts-m0": "bracket finalists, train_steps, best validation",
     "lrscout-50": "budgeted search, 50-step window",
+    "lrscout-rtb": "range-test bracket: 3 windows x3 apart, the largest at the edge / 2",
+    "lrscout-rtb-ts": "the same, with train_steps",
+    "lrscout-rtb-t1": "range-test bracket: 3 windows x3 apart from the edge",
+    "lrscout-rtb-t1-ts": "the same, with train_steps",
+    "lrscout-rtb-r4": "range-test bracket: 4 windows x2 apart from the edge",
+    "lrscout-rtb-r4-ts": "the same, with train_steps",
     "lrscout-range": "lrscout's LR range test (steepest)",
 }
 

@@ -339,3 +339,129 @@ def test_a_problem_not_declared_convex_is_not_checked_along_a_path():
     result = lrscout.sweep(lrscout.CallableProblem(train), steps=50)
     assert "run_length_check" not in result.config["search"]
     assert not any(r.startswith("validation along the training path") for r in result.decision.reasons)
+
+
+# -- the range-test bracket (BudgetedSearch(range_bracket=True)) ---------------------------------------
+
+RANGED = lrscout.BudgetedSearch(range_bracket=True)
+
+
+class RangedCurves(Curves):
+    """``Curves`` that also run a range test: ``ramp(lrs)`` gives the loss at each rate of the ramp."""
+
+    def __init__(self, curve, ramp, val=None) -> None:
+        super().__init__(curve, val)
+        self.ramp = ramp
+        self.range_calls: list[int] = []
+
+    def range_curve(self, min_lr, max_lr, steps, stop_factor):
+        self.range_calls.append(steps)
+        lrs = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+        losses = np.asarray(self.ramp(lrs), dtype=np.float64)
+        over = np.flatnonzero(losses > stop_factor * np.minimum.accumulate(losses))
+        used = int(over[0]) + 1 if over.size else steps
+        return list(lrs[:used]), list(losses[:used])
+
+
+def stable_below(edge):
+    """Falls at a speed that grows with the rate up to ``edge``, blows up above it."""
+    def curve(lr, steps):
+        t = np.arange(steps, dtype=np.float64)
+        return 1.1 ** t if lr > edge else 0.1 + np.exp(-min(lr / edge, 1.0) * 0.08 * t)
+    return curve
+
+
+def ramp_turning_at(edge):
+    """A range test whose loss falls with the rate and turns up past ``edge``."""
+    return lambda lrs: np.where(lrs < edge, 1.0 - 0.5 * np.log10(lrs / 1e-7) / np.log10(edge / 1e-7),
+                                0.5 * (lrs / edge) ** 2)
+
+
+def test_the_range_tests_steps_are_counted_in_the_search_and_its_budget():
+    result = lrscout.sweep(regression(), planner=RANGED)
+    ran = result.config["search"]["range_test"]
+    assert result.cost["search_range_test"] == ran["steps"] > 0
+    assert result.search_steps == result.cost["candidates"] + ran["steps"] <= 300
+    assert result.chosen_lr is not None
+
+
+def test_the_windows_sit_below_the_range_tests_edge_a_factor_apart():
+    result = lrscout.sweep(regression(), planner=RANGED)
+    ran = result.config["search"]["range_test"]
+    rates = ran["rates"]
+    assert list(result.rounds[0]) == rates or set(result.rounds[0]) == set(rates)
+    assert len(rates) == 3 and max(rates) < ran["edge"]
+    assert max(rates) == pytest.approx(ran["edge"] / 2, rel=0.05)
+    assert np.allclose(np.diff(np.log(rates)), np.log(3.0), atol=0.05)
+
+
+def test_fewer_longer_windows_than_the_bracket_on_the_same_budget():
+    plain = lrscout.sweep(regression(), train_steps=600)
+    ranged = lrscout.sweep(regression(), train_steps=600, planner=RANGED)
+    assert ranged.config["search"]["bracket_window"] > plain.config["search"]["bracket_window"]
+    assert len(ranged.candidates) < len(plain.candidates)
+    assert ranged.search_steps <= 180
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(170, 4000), st.one_of(st.none(), st.floats(0.3, 1.0)))
+def test_the_range_bracket_never_spends_more_than_its_budget(train_steps, share):
+    problem = RangedCurves(stable_below(0.3), ramp_turning_at(0.5), val=lambda lr, steps: 1.0 / (1 + lr))
+    result = lrscout.sweep(problem, train_steps=train_steps, budget_share=share, planner=RANGED)
+    assert result.search_steps <= result.config["search_budget"]
+    assert len(problem.range_calls) <= 1
+    assert result.cost.get("search_range_test", 0) == result.config["search"].get("range_test", {}).get("steps", 0) \
+        if isinstance(result.config["search"].get("range_test"), dict) else "search_range_test" not in result.cost
+
+
+def test_on_a_constructed_edge_the_windows_are_placed_below_it_and_the_largest_good_is_chosen():
+    problem = RangedCurves(stable_below(0.3), ramp_turning_at(0.5), val=lambda lr, steps: 1.0 / (1 + lr))
+    result = lrscout.sweep(problem, planner=RANGED)
+    ran = result.config["search"]["range_test"]
+    # the smoothed minimum sits at or a little before the turn (the smoothing reaches back over the rise)
+    assert 0.15 <= ran["edge"] <= 0.5
+    assert max(ran["rates"]) < 0.3 and result.chosen_lr == max(ran["rates"])
+    assert result.candidates[-1].kind is lrscout.VerdictKind.GOOD and result.candidates[-1].lr == result.chosen_lr
+
+
+def test_when_every_window_blows_up_the_search_steps_below_them():
+    # the range test's edge (1.0) is far above where the curves turn unstable (0.01)
+    problem = RangedCurves(stable_below(0.01), ramp_turning_at(1.0), val=lambda lr, steps: 1.0 / (1 + lr))
+    result = lrscout.sweep(problem, planner=RANGED)
+    assert min(c.lr for c in result.candidates) < min(result.config["search"]["range_test"]["rates"])
+    assert result.chosen_lr is not None and result.chosen_lr <= 0.01
+    assert result.search_steps <= 300
+
+
+def test_a_range_test_that_places_no_edge_leaves_the_search_to_the_bracket():
+    problem = RangedCurves(stable_below(0.3), lambda lrs: 1.0 + lrs, val=lambda lr, steps: 1.0 / (1 + lr))
+    result = lrscout.sweep(problem, planner=RANGED)
+    ran = result.config["search"]["range_test"]
+    assert ran["edge"] is None and "never fell" in ran["why"]
+    assert result.cost["search_range_test"] == ran["steps"]
+    assert list(result.rounds[0]) == [1e-4, 1e-3, 1e-2, 1e-1, 1.0]        # the bracket's first round
+    assert result.search_steps <= 300 and result.chosen_lr is not None
+
+
+def test_a_problem_that_cannot_run_a_range_test_gets_the_bracket():
+    result = lrscout.sweep(Curves(stable_below(0.3), val=lambda lr, steps: 1.0 / (1 + lr)), planner=RANGED)
+    assert "search_range_test" not in result.cost and "range_test" not in result.config["search"]
+
+
+def test_a_budget_too_small_for_its_windows_runs_no_range_test():
+    problem = RangedCurves(stable_below(0.3), ramp_turning_at(0.5), val=lambda lr, steps: 1.0 / (1 + lr))
+    result = lrscout.sweep(problem, steps=10, planner=RANGED)
+    assert problem.range_calls == [] and "under 10" in result.config["search"]["range_test"]
+    assert result.search_steps <= 50
+
+
+@pytest.mark.parametrize("option, value", [("range_rates", 0), ("range_rates", 2.5), ("range_ratio", 1.0),
+                                           ("range_top", 0.5), ("range_top", float("nan")), ("range_top", True)])
+def test_bad_range_bracket_options_are_refused_by_name(option, value):
+    with pytest.raises(InvalidConfigError, match=option):
+        lrscout.BudgetedSearch(range_bracket=True, **{option: value})
+
+
+def test_the_range_bracket_is_named_in_the_results_planner():
+    assert "range_bracket=True, range_rates=3" in repr(RANGED)
+    assert "range_bracket" not in repr(lrscout.BudgetedSearch())

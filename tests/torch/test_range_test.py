@@ -152,3 +152,22 @@ def test_a_loss_that_goes_negative_says_the_early_stop_was_off():
     test = lt.range_test(mlp(), torch.optim.SGD, lambda out, y: cross_entropy(out, y) - 5.0, (X, Y),
                          batch_size=32, steps=30)
     assert not test.stopped_early and "early stop" in test.reasons["stop"] and "positive" in test.reasons["stop"]
+
+
+def test_a_torch_problem_runs_the_range_test_a_budgeted_search_places_its_windows_with():
+    X, Y = classification(n=512)
+    model = mlp()
+    problem = lt.TorchProblem(model, torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, seed=0)
+    assert isinstance(problem, lrscout.problems.protocols.RunsRangeTest)
+    lrs, losses = problem.range_curve(1e-5, 10.0, 60, 4.0)
+    test = lt.range_test(model, torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, seed=0,
+                         min_lr=1e-5, max_lr=10.0, steps=60)
+    np.testing.assert_allclose(lrs, test.lrs, rtol=1e-12)
+    np.testing.assert_allclose(losses, test.losses, rtol=1e-5)
+
+    result = lt.sweep(model, torch.optim.SGD, cross_entropy, (X, Y), batch_size=32, seed=0, train_steps=600,
+                      planner=lrscout.BudgetedSearch(range_bracket=True))
+    ran = result.config["search"]["range_test"]
+    assert result.cost["search_range_test"] == ran["steps"] > 0
+    assert result.search_steps == sum(result.cost.values()) <= 180
+    assert max(ran["rates"]) < ran["edge"]

@@ -33,7 +33,8 @@ class SweepResult:
     (``lrscout.torch.sweep(groups=...)``), the first group's being the chosen rate.
     ``cost`` counts the training steps the search spent, by what they were spent on (``"candidates"``;
     ``"restarts"``, steps trained again where a candidate could not continue from its own state;
-    ``"engine_probe"``; ``"range_test"``); ``search_steps`` is their total.
+    ``"engine_probe"``; ``"search_range_test"``, the range test a ``BudgetedSearch(range_bracket=True)``
+    placed its windows with; ``"range_test"``, one run alongside); ``search_steps`` is their total.
     """
 
     candidates: tuple[Candidate, ...]

@@ -30,6 +30,11 @@ three times a 100-step LR range test; never under 50, the first round); with it,
 ``budget_share`` of the run (30%), so a long run earns a longer look and a short one never
 costs more than itself. Every step trained is counted in the result (``SweepResult.cost``,
 ``search_steps``).
+
+An option, not the default: ``BudgetedSearch(range_bracket=True)`` replaces the bracket with
+one LR range test and a few longer windows below its edge (the class docstring says how); on
+the quality benchmark it chose worse than the bracket at the same cost
+(``benchmarks/quality/README.md``, "A range-test bracket").
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import InvalidConfigError
-from .analysis import progress, read_curves
+from .analysis import logged_scale, progress, read_curves, smooth
 from .horizon import check_run_length
 from .planners import AdaptivePlanner, default_planner
 from .selection import choose
@@ -57,6 +62,15 @@ BRACKET_PARTS = 8            # a bracket window is this fraction of the budget
 FINALISTS = 2                # rates continued to the longest window
 FINALIST_SPACING = 2.15      # the second finalist sits this factor below the choice (a refinement step)
 LOOK_FIRST = 3               # a round first trains 1/LOOK_FIRST of its window, to stop flat rates
+# the range-test bracket (``range_bracket=True``): one range test, then a few windows below its edge
+RANGE_LRS = (1e-7, 10.0)     # the range test's ramp (exponential), as ``lrscout.torch.range_test``'s
+RANGE_STOP = 4.0             # it stops at this multiple of its best smoothed loss
+RANGE_SHARE = 0.2            # its steps: this share of the budget, within RANGE_STEPS
+RANGE_STEPS = (20, 100)
+RANGE_MIN_POINTS = 5         # fewer finite losses place no edge
+RANGE_RATES = 3              # windows below the edge ...
+RANGE_RATIO = 3.0            # ... this factor apart ...
+RANGE_TOP = 2.0              # ... the largest this factor below the edge
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,25 @@ class SearchBudget:
     def describe(self) -> dict[str, object]:
         return {"search_budget": self.steps, "horizon": self.horizon, "train_steps": self.train_steps,
                 "budget_share": self.share}
+
+
+def range_edge(lrs: Sequence[float], losses: Sequence[float]) -> float | None:
+    """The rate at a range test's smoothed minimum (the loss's trend, ``analysis.smooth`` with
+    one-sided ends, on the finite steps): past it the loss turns up, so the stable range of a
+    short run ends about there. None when fewer than ``RANGE_MIN_POINTS`` losses are finite or
+    the trend never fell below its first step (the whole ramp was already too high, or too
+    short to move the loss)."""
+    values = np.asarray(losses, dtype=np.float64)
+    bad = ~np.isfinite(values)
+    n = int(np.argmax(bad)) if bad.any() else values.size
+    if n < RANGE_MIN_POINTS:
+        return None
+    trend = smooth(values[:n], centred_ends=False)
+    scaled = np.log(trend) if logged_scale(trend) else trend
+    low = int(np.argmin(scaled))
+    if low == 0 or not scaled[low] < scaled[0]:
+        return None
+    return float(lrs[low])
 
 
 def _readable(x: float) -> float:
@@ -149,13 +182,34 @@ class BudgetedSearch:
     after a third of each bracket window. ``long_run_margin``: for a run more than twice the
     finalists' window, the validation margin the finalists are compared with instead of
     ``Thresholds.val_margin`` (0: the one that validates best).
+    ``range_bracket``: where the problem can run an LR range test (``problems.protocols.RunsRangeTest``;
+    ``run(range_test=...)``), spend ``RANGE_SHARE`` of the budget on one (1e-7 to 10, stopped
+    at 4x its best smoothed loss) and, in place of the bracket, train ``range_rates`` rates
+    ``range_ratio`` apart, the largest ``range_top`` below the test's edge (the rate at its
+    smoothed minimum), on windows as long as the rest of the budget allows while leaving the
+    finalists room to double theirs; a window that reads nothing good steps past the ends (or
+    into a too-slow / too-high gap) while the budget lasts. The finalists follow as above. Where
+    the problem cannot run one, the edge is not placed or the windows would be shorter than
+    ``MIN_WINDOW``, the bracket runs as without it (on what the budget has left).
     """
 
     def __init__(self, budget: SearchBudget | None = None, *, planner: Callable[[], AdaptivePlanner] | None = None,
                  finalists: int = FINALISTS, spacing: float | None = FINALIST_SPACING,
                  long_runs_only: bool = True, look_first: bool = True,
-                 long_run_margin: float | None = None) -> None:
+                 long_run_margin: float | None = None, range_bracket: bool = False,
+                 range_rates: int = RANGE_RATES, range_ratio: float = RANGE_RATIO,
+                 range_top: float = RANGE_TOP) -> None:
+        if not (isinstance(range_rates, int) and not isinstance(range_rates, bool) and range_rates >= 1):
+            raise InvalidConfigError(f"range_rates={range_rates!r}: give the number of windows below the range "
+                                     "test's edge, a whole number of at least 1 (default 3)")
+        for name, value, low in (("range_ratio", range_ratio, "above 1"), ("range_top", range_top, "of at least 1")):
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                    and (value > 1 if name == "range_ratio" else value >= 1)):
+                raise InvalidConfigError(f"{name}={value!r}: give a factor {low} (the default is "
+                                         f"{RANGE_RATIO if name == 'range_ratio' else RANGE_TOP:g})")
         self.budget = budget if budget is not None else search_budget(None, None, None)
+        self.range_bracket = range_bracket
+        self.range_rates, self.range_ratio, self.range_top = range_rates, float(range_ratio), float(range_top)
         self.planner = planner
         self.long_runs_only = long_runs_only
         self.long_run_margin = long_run_margin
@@ -167,7 +221,8 @@ class BudgetedSearch:
         """The same search with another budget (``sweep`` sets it from ``steps`` and ``train_steps``)."""
         return BudgetedSearch(budget, planner=self.planner, finalists=self.finalists, spacing=self.spacing,
                               long_runs_only=self.long_runs_only, look_first=self.look_first,
-                              long_run_margin=self.long_run_margin)
+                              long_run_margin=self.long_run_margin, range_bracket=self.range_bracket,
+                              range_rates=self.range_rates, range_ratio=self.range_ratio, range_top=self.range_top)
 
     def __repr__(self) -> str:
         return (f"BudgetedSearch(budget={self.budget.steps}, horizon={self.budget.horizon}, "
@@ -175,21 +230,33 @@ class BudgetedSearch:
                 + (f", spacing={self.spacing:g}" if self.spacing is not None else ", spacing=None")
                 + ("" if self.long_runs_only else ", long_runs_only=False")
                 + ("" if self.look_first else ", look_first=False")
-                + ("" if self.long_run_margin is None else f", long_run_margin={self.long_run_margin:g}") + ")")
+                + ("" if self.long_run_margin is None else f", long_run_margin={self.long_run_margin:g}")
+                + (f", range_bracket=True, range_rates={self.range_rates}, range_ratio={self.range_ratio:g}, "
+                   f"range_top={self.range_top:g}" if self.range_bracket else "") + ")")
 
     # -- the search ------------------------------------------------------------------------
     def run(self, train_to: Callable[[Sequence[float], int], list[Trace]], spent: Callable[[], int],
-            continues: bool, thresholds: Thresholds, setup: int = 0, *, convex: bool = False) -> SearchOutcome:
+            continues: bool, thresholds: Thresholds, setup: int = 0, *, convex: bool = False,
+            range_test: Callable[[float, float, int, float], tuple[Sequence[float], Sequence[float]]] | None = None
+            ) -> SearchOutcome:
         """``train_to(lrs, steps)`` trains each rate until it has ``steps`` steps and returns its
         whole trace; ``spent()`` is every step the plan spent so far; ``continues`` says whether the
         problem can continue a rate from its own state (planned that way whatever the executor;
         where it cannot, the search plans restarts and pays for them); ``setup`` is what the
         problem will spend on its first call before training (its windows are cut to leave it);
         ``convex``: the loss is convex, so the bracket descends as far as a stable rate takes
-        (``default_planner``)."""
+        (``default_planner``); ``range_test(min_lr, max_lr, steps, stop_factor)`` runs one LR range
+        test and returns its rates and losses (its steps counted in ``spent()``), for
+        ``range_bracket``."""
         self._train_to, self._spent, self._continues, self._thresholds = train_to, spent, continues, thresholds
         self._convex = convex
         self._entries: dict[float, _Entry] = {}
+        notes: dict[str, object] = {}
+        if self.range_bracket and range_test is not None:
+            outcome = self._range_bracket(range_test, setup, notes)
+            if outcome is not None:
+                return outcome
+            setup += spent()          # the range test placed no edge: the bracket gets what is left
         budget, window = self.budget, self.budget.window_after(setup)
         reserve = self.finalists * window            # what the finalists need to at least double their window
         planner = self.planner() if self.planner is not None else default_planner(convex=convex)
@@ -219,7 +286,7 @@ class BudgetedSearch:
             planner.tell(self._read(bracket))
         candidates = self._read(bracket)
         decision = choose(candidates, thresholds)
-        notes: dict[str, object] = {"bracket_window": window}
+        notes["bracket_window"] = window
         if decision.lr is None:
             return SearchOutcome(tuple(candidates), decision, notes)
         return self._for_the_run(self._finish(candidates, decision, window, notes))
@@ -239,6 +306,63 @@ class BudgetedSearch:
         notes = dict(outcome.notes, run_length_check=check.as_dict())
         decision = replace(decision, lr=check.lr, reasons=decision.reasons + (check.reason(),))
         return SearchOutcome(outcome.candidates, decision, notes)
+
+    def _range_bracket(self, range_test: Callable[[float, float, int, float], tuple[Sequence[float], Sequence[float]]],
+                       setup: int, notes: dict[str, object]) -> SearchOutcome | None:
+        """The range test, then ``range_rates`` windows below its edge, then the finalists; None
+        (with the reason in ``notes``) where the bracket should run instead."""
+        room = self.budget.steps - setup
+        steps = max(RANGE_STEPS[0], min(RANGE_STEPS[1], int(RANGE_SHARE * room)))
+        window = min(self.budget.horizon, (room - steps) // (self.range_rates + self.finalists))
+        if window < MIN_WINDOW:
+            notes["range_test"] = (f"not run: a {steps}-step range test would leave {self.range_rates} windows of "
+                                   f"{window} steps, under {MIN_WINDOW}")
+            return None
+        lrs, losses = range_test(RANGE_LRS[0], RANGE_LRS[1], steps, RANGE_STOP)
+        edge = range_edge(lrs, losses)
+        ran = {"steps": len(losses), "planned": steps}
+        if edge is None:
+            notes["range_test"] = {**ran, "edge": None,
+                                   "why": "its smoothed loss never fell below the first step's, or was not finite"}
+            return None
+        top = edge / self.range_top
+        rates = sorted({_readable(top / self.range_ratio ** i) for i in range(self.range_rates)})
+        notes["range_test"] = {**ran, "edge": edge, "rates": rates}
+        self._bracket_round(rates, window)
+        bracket = list(rates)
+        while True:
+            longer = self._lengthen(bracket, window, self.budget.steps)
+            if longer:
+                window = longer
+                continue
+            more = self._past_the_rates(bracket)
+            if more is None or more in self._entries or self._spent() + window > self.budget.steps:
+                break
+            self._bracket_round([more], window)
+            bracket.append(more)
+        candidates = self._read(bracket)
+        decision = choose(candidates, self._thresholds)
+        notes["bracket_window"] = window
+        if decision.lr is None:
+            return SearchOutcome(tuple(sorted(candidates, key=lambda c: c.lr)), decision, notes)
+        return self._for_the_run(self._finish(candidates, decision, window, notes))
+
+    def _past_the_rates(self, bracket: list[float]) -> float | None:
+        """Where to look when no rate reads good: below them all when none is stable, above them
+        when the largest is stable (too slow), else between the largest stable rate and the next
+        one up, while they are more than x1.5 apart; None when no such rate is left."""
+        cs = sorted(self._read(bracket), key=lambda c: c.lr)
+        if any(c.kind is VerdictKind.GOOD for c in cs):
+            return None
+        stable = [c for c in cs if c.kind.is_stable]
+        if not stable:
+            return _readable(cs[0].lr / self.range_ratio)
+        if stable[-1] is cs[-1]:
+            return _readable(cs[-1].lr * self.range_ratio)
+        upper = cs[cs.index(stable[-1]) + 1].lr
+        if upper / stable[-1].lr <= 1.5:
+            return None
+        return _readable(math.sqrt(upper * stable[-1].lr))
 
     def _bounded(self, bracket: list[float]) -> bool:
         """Whether the bracket found both ends of the stable range: a stable rate with a too-high

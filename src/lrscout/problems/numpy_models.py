@@ -260,6 +260,19 @@ class NumpyProblem:
         """``train(..., schedule=schedule)`` (``AcceptsSchedule``: a warm-up can be replayed here)."""
         return self.train(lrs, steps, pruner=pruner, schedule=schedule)
 
+    def range_curve(self, min_lr: float, max_lr: float, steps: int,
+                    stop_factor: float) -> tuple[list[float], list[float]]:
+        """One LR range test (``RunsRangeTest``): one candidate from the shared start, its rate
+        rising exponentially from ``min_lr`` to ``max_lr`` over ``steps`` steps, stopped at a
+        NaN/inf loss or ``stop_factor`` x its first loss (the divergence pruner's rule: the whole
+        run is one vectorized call, so it cannot stop on a running best as ``lrscout.torch``'s does)."""
+        ratio = max_lr / min_lr
+        last = max(1, steps - 1)
+        trace = self.train_with_schedule([min_lr], steps, lambda t: ratio ** (t / last),
+                                         pruner=DivergencePruner(stop_factor))[0]
+        losses = [float(x) for x in trace.train_loss]
+        return [min_lr * ratio ** (t / last) for t in range(len(losses))], losses
+
     def train(self, lrs: Sequence[float], steps: int, *, pruner: DivergencePruner | None = None,
               schedule: Callable[[int], float] | None = None) -> list[Trace]:
         check_grid(lrs, where="lrs")

@@ -35,6 +35,10 @@ signatures look like:
 - ``SetsItselfUp``: ``setup_steps(k)``, the steps its first ``train`` call of ``k`` rates spends
   before training them (the torch engine's timing probe), which a budgeted search leaves room
   for, and ``skip_setup()``, to do without it where it would take over a fifth of the budget.
+- ``RunsRangeTest``: ``range_curve(min_lr, max_lr, steps, stop_factor)``, one LR range test
+  from the shared start (the rate rising exponentially, stopped at NaN/inf or ``stop_factor`` x
+  the best smoothed loss): the rates and losses of the steps it trained, which a budgeted search
+  with ``range_bracket=True`` reads to place its windows (``lrscout.torch``'s problem runs it).
 """
 
 from __future__ import annotations
@@ -123,10 +127,17 @@ class SetsItselfUp(Protocol):
         """Do without that set-up (it is an optimisation, not part of any candidate's training)."""
 
 
+@runtime_checkable
+class RunsRangeTest(Protocol):
+    def range_curve(self, min_lr: float, max_lr: float, steps: int,
+                    stop_factor: float) -> tuple[Sequence[float], Sequence[float]]:
+        """One range test: the rate at each step it trained and that step's training loss."""
+
+
 def data_stats_of(problem: object) -> DataStats | None:
     """The problem's data statistics when it reports them (the built-in models do), else None."""
     return problem.data_stats() if isinstance(problem, ReportsDataStats) else None
 
 
 __all__ = ["AcceptsSchedule", "Cohort", "Continues", "DeclaresConvexity", "Fingerprinted", "Problem",
-           "ReportsDataStats", "ReportsRunInfo", "SetsItselfUp", "TrainsOneAtATime", "data_stats_of"]
+           "ReportsDataStats", "ReportsRunInfo", "RunsRangeTest", "SetsItselfUp", "TrainsOneAtATime", "data_stats_of"]

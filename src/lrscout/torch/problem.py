@@ -28,6 +28,7 @@ from .._validation import positive_int
 from ..errors import InvalidConfigError
 from .mode import PROBE_SPAN, Engine, FallbackWarning, ModeChoice, check_mode, choose_mode
 from .options import SetupOptions
+from .range_test import RangeOptions, run_range_test
 from .sequential import SequentialEngine
 from .state import preserved
 from .vectorized import VectorizedEngine, vectorizable
@@ -85,6 +86,14 @@ class TorchProblem:
         stacked weights and optimizer state, the sequential engine a copy of the model and the
         optimizer's state in CPU memory."""
         return TorchCohort(self)
+
+    def range_curve(self, min_lr: float, max_lr: float, steps: int,
+                    stop_factor: float) -> tuple[list[float], list[float]]:
+        """One LR range test on this setup (``RunsRangeTest``; ``lrscout.torch.range_test``'s run,
+        exponential ramp): the rate and the training loss of every step it trained."""
+        with preserved(self.bench.options.device, self.num_threads):
+            test = run_range_test(self.bench, RangeOptions(min_lr, max_lr, steps, "exp", stop_factor))
+        return [float(x) for x in test.lrs], [float(x) for x in test.losses]
 
     def skip_setup(self) -> None:
         """Choose the engine without the timing probe (a search too small to pay for it)."""

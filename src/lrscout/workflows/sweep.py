@@ -29,7 +29,7 @@ from ..executors import runner_for
 from ..executors.base import Runner, opened, run_batch
 from ..executors.inline import InlineRunner
 from ..executors.journal import Journal, data_fingerprint
-from ..problems.protocols import (Continues, DeclaresConvexity, Problem, ReportsRunInfo, SetsItselfUp,
+from ..problems.protocols import (Continues, DeclaresConvexity, Problem, ReportsRunInfo, RunsRangeTest, SetsItselfUp,
                                   data_stats_of)
 
 
@@ -217,8 +217,10 @@ def sweep(
                     return traces
 
                 convex = isinstance(problem, DeclaresConvexity) and problem.loss_is_convex()
+                ranged = training.range_test if isinstance(problem, RunsRangeTest) else None
                 outcome = search.run(searched, training.spent, training.continues, thresholds,
-                                     _setup_steps(problem, LADDER, search.budget.steps), convex=convex)
+                                     _setup_steps(problem, LADDER, search.budget.steps), convex=convex,
+                                     range_test=ranged)
                 candidates, decision = outcome.candidates, outcome.decision
                 run_config.update(_as_plain_json({"search": dict(outcome.notes)}))
             else:
@@ -274,6 +276,7 @@ class _Training:
         self.trained = 0           # steps the plan spent: a continued rate its new steps, a journaled one as trained
         self.restarts = 0          # steps trained again because the rate could not continue where it ran
         self.reused = 0            # candidates taken from the journal
+        self.range_steps = 0       # steps of the search's range test (``BudgetedSearch(range_bracket=True)``)
         self._accounted: dict[float, int] = {}
         self._in_cohort: dict[float, int] = {}
         self._in_flight: list[Trace] = []     # finished in the round under way, kept if Ctrl-C comes
@@ -281,7 +284,15 @@ class _Training:
     def spent(self) -> int:
         """Steps the search has spent: its candidates', and any the problem trained to set itself
         up (the torch engine's timing probe, ``run_info()["mode_probe_steps"]``)."""
-        return self.trained + self.probe_steps()
+        return self.trained + self.range_steps + self.probe_steps()
+
+    def range_test(self, min_lr: float, max_lr: float, steps: int,
+                   stop_factor: float) -> tuple[Sequence[float], Sequence[float]]:
+        """The problem's range test (``RunsRangeTest``), its steps counted."""
+        assert isinstance(self.problem, RunsRangeTest)
+        lrs, losses = self.problem.range_curve(min_lr, max_lr, steps, stop_factor)
+        self.range_steps += len(losses)
+        return lrs, losses
 
     def probe_steps(self) -> int:
         info = _run_info(self.problem)
@@ -448,6 +459,8 @@ def _result(candidates: Sequence[Candidate], thresholds: Thresholds, run_config:
     cost = {"candidates": training.trained}
     if training.restarts:
         cost["restarts"] = training.restarts
+    if training.range_steps:
+        cost["search_range_test"] = training.range_steps
     probe = run_config.get("mode_probe_steps")
     if isinstance(probe, int) and probe > 0:
         cost["engine_probe"] = probe
