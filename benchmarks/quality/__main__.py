@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("evaluating the picks at the full budget", file=sys.stderr)
     t0 = time.perf_counter()
     digests = {name: ref.digest for name, ref in references.items()}
-    evaluations.ensure([(r.task, r.lr) for r in runs if r.lr is not None], digests, args.workers)
+    evaluations.ensure([(r.task, r.lr, r.ratio) for r in runs if r.lr is not None], digests, args.workers)
     timings["evaluation_s"] = time.perf_counter() - t0
 
     rows = task_rows(runs, references, evaluations)
