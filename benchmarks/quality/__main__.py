@@ -37,7 +37,8 @@ from .pool import MAX_WORKERS, run_jobs, single_threaded
 from .tasks import TASK_NAMES, Task, get_task
 
 DEFAULT_OUT = Path(__file__).parent / "out"
-TOOLS = ("lrscout", "torch", "pytorch-lightning", "torch-lr-finder", "fastai", "optuna", "scikit-learn")
+TOOLS = ("lrscout", "torch", "pytorch-lightning", "torch-lr-finder", "fastai", "optuna", "scikit-learn", "transformers",
+         "accelerate")
 
 
 def _names(text: str | None, known: Sequence[str], what: str, default: Sequence[str] | None = None) -> list[str]:
