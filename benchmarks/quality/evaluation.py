@@ -102,8 +102,10 @@ class Evaluations:
                       key=lambda job: (-get_task(job[0]).steps * get_task(job[0]).step_ms, job))
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        label = lambda job: (f"evaluate {job[0]} lr={job[1]:.3g}" + ("" if job[3] == 1.0 else f" x{job[3]:.3g}")
-                             + f" seed={job[2]}")
+        def label(job: tuple[str, float, int, float]) -> str:
+            ratio = "" if job[3] == 1.0 else f" x{job[3]:.3g}"
+            return f"evaluate {job[0]} lr={job[1]:.3g}{ratio} seed={job[2]}"
+
         for (name, lr, seed, ratio), outcome in run_jobs(run_point, jobs, workers, label=label):
             self.remember(digests[name], lr, seed, outcome, ratio)
             if self.path is not None:
