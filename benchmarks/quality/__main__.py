@@ -37,7 +37,8 @@ from .pool import MAX_WORKERS, run_jobs, single_threaded
 from .tasks import TASK_NAMES, Task, get_task
 
 DEFAULT_OUT = Path(__file__).parent / "out"
-TOOLS = ("lrscout", "torch", "pytorch-lightning", "torch-lr-finder", "fastai", "optuna", "scikit-learn")
+TOOLS = ("lrscout", "torch", "pytorch-lightning", "torch-lr-finder", "fastai", "optuna", "scikit-learn", "transformers",
+         "accelerate")
 
 
 def _names(text: str | None, known: Sequence[str], what: str, default: Sequence[str] | None = None) -> list[str]:
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("evaluating the picks at the full budget", file=sys.stderr)
     t0 = time.perf_counter()
     digests = {name: ref.digest for name, ref in references.items()}
-    evaluations.ensure([(r.task, r.lr) for r in runs if r.lr is not None], digests, args.workers)
+    evaluations.ensure([(r.task, r.lr, r.ratio) for r in runs if r.lr is not None], digests, args.workers)
     timings["evaluation_s"] = time.perf_counter() - t0
 
     rows = task_rows(runs, references, evaluations)

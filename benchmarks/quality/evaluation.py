@@ -22,12 +22,12 @@ from .training import RunOutcome, train_run
 SEEDS = (1000, 1001)        # init + data order of every full-budget run, hindsight and evaluation alike
 CACHE_FILE = Path(__file__).parent / ".cache" / "evaluations-2.jsonl"   # -2: runs record training loss too
 
-Key = tuple[str, str, int]  # (task digest, lr as float.hex, seed): the exact lr, no rounding
+Key = tuple[str, str, int]  # (task digest, lr as float.hex [x the groups' ratio as float.hex], seed): exact
 
 
-def run_point(task_name: str, lr: float, seed: int) -> RunOutcome:
-    """One full-budget training run (a pool job)."""
-    return train_run(get_task(task_name), lr, seed)
+def run_point(task_name: str, lr: float, seed: int, ratio: float = 1.0) -> RunOutcome:
+    """One full-budget training run (a pool job); ``ratio``: a per-group pick's (``train_run``)."""
+    return train_run(get_task(task_name), lr, seed, ratio=ratio)
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -73,35 +73,44 @@ class Evaluations:
         if path is not None and path.exists():
             for line in path.read_text().splitlines():
                 entry = json.loads(line)
-                self._runs[(entry["digest"], entry["lr"], entry["seed"])] = outcome_from_json(entry)
+                rate = entry["lr"] if "ratio" not in entry else f"{entry['lr']}x{entry['ratio']}"
+                self._runs[(entry["digest"], rate, entry["seed"])] = outcome_from_json(entry)
 
     @staticmethod
-    def key(digest: str, lr: float, seed: int) -> Key:
-        return digest, float(lr).hex(), seed
+    def key(digest: str, lr: float, seed: int, ratio: float = 1.0) -> Key:
+        rate = float(lr).hex() if ratio == 1.0 else f"{float(lr).hex()}x{float(ratio).hex()}"
+        return digest, rate, seed
 
-    def remember(self, digest: str, lr: float, seed: int, outcome: RunOutcome) -> None:
+    def remember(self, digest: str, lr: float, seed: int, outcome: RunOutcome, ratio: float = 1.0) -> None:
         """Keep a run in memory (``ensure`` also appends what it trains to the file; hindsight's grid
         points are remembered from hindsight.json instead)."""
-        self._runs[self.key(digest, lr, seed)] = outcome
+        self._runs[self.key(digest, lr, seed, ratio)] = outcome
 
-    def get(self, digest: str, lr: float, seed: int) -> RunOutcome | None:
-        return self._runs.get(self.key(digest, lr, seed))
+    def get(self, digest: str, lr: float, seed: int, ratio: float = 1.0) -> RunOutcome | None:
+        return self._runs.get(self.key(digest, lr, seed, ratio))
 
-    def score(self, digest: str, lr: float) -> Score:
-        return Score(tuple(self._runs[self.key(digest, lr, seed)] for seed in SEEDS))
+    def score(self, digest: str, lr: float, ratio: float = 1.0) -> Score:
+        return Score(tuple(self._runs[self.key(digest, lr, seed, ratio)] for seed in SEEDS))
 
-    def ensure(self, points: Iterable[tuple[str, float]], digests: Mapping[str, str], workers: int) -> None:
-        """Train every ``(task name, lr)`` at every seed not yet known, in the pool, and save them."""
-        jobs = sorted({(name, float(lr), seed) for name, lr in points for seed in SEEDS
-                       if self.get(digests[name], lr, seed) is None},
+    def ensure(self, points: Iterable[tuple[str, float] | tuple[str, float, float]], digests: Mapping[str, str],
+               workers: int) -> None:
+        """Train every ``(task name, lr)`` or ``(task name, lr, groups' ratio)`` at every seed not yet
+        known, in the pool, and save them."""
+        full = {(p[0], float(p[1]), float(p[2]) if len(p) > 2 else 1.0) for p in points}
+        jobs = sorted({(name, lr, seed, ratio) for name, lr, ratio in full for seed in SEEDS
+                       if self.get(digests[name], lr, seed, ratio) is None},
                       key=lambda job: (-get_task(job[0]).steps * get_task(job[0]).step_ms, job))
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        for (name, lr, seed), outcome in run_jobs(run_point, jobs, workers,
-                                                  label=lambda job: f"evaluate {job[0]} lr={job[1]:.3g} seed={job[2]}"):
-            self.remember(digests[name], lr, seed, outcome)
+        def label(job: tuple[str, float, int, float]) -> str:
+            ratio = "" if job[3] == 1.0 else f" x{job[3]:.3g}"
+            return f"evaluate {job[0]} lr={job[1]:.3g}{ratio} seed={job[2]}"
+
+        for (name, lr, seed, ratio), outcome in run_jobs(run_point, jobs, workers, label=label):
+            self.remember(digests[name], lr, seed, outcome, ratio)
             if self.path is not None:
+                extra = {} if ratio == 1.0 else {"ratio": float(ratio).hex()}
                 with self.path.open("a") as fh:
                     fh.write(json.dumps({"digest": digests[name], "task": name, "lr": float(lr).hex(), "seed": seed,
-                                         **outcome_to_json(outcome)}) + "\n")
+                                         **extra, **outcome_to_json(outcome)}) + "\n")
 

@@ -43,6 +43,7 @@ class Found:
     lr: float | None
     steps: int
     info: dict[str, Any] = field(default_factory=dict)
+    ratio: float = 1.0         # a per-group pick: the task's other named groups train at ratio x lr
 
 
 @dataclass
@@ -57,6 +58,7 @@ class FinderRun:
     steps: int
     info: dict[str, Any]
     error: str | None = None
+    ratio: float = 1.0
 
 
 def _loader(data: Tensors, batch_size: int, seed: int) -> DataLoader:
@@ -77,6 +79,8 @@ def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int | None = N
 
     import lrscout
 
+    if task.run is not None:          # a task trained through its own loop (the Trainer): swept on it
+        return lrscout_own_run(task, model, seed, steps, train_steps, **options)
     fit, inner = task.inner_split()
     search = options.pop("search", None)
     if search is not None:
@@ -86,18 +90,7 @@ def lrscout_sweep(task: Task, model: nn.Module, seed: int, steps: int | None = N
     result = lt.sweep(model, task.optimizer, task.loss_fn, fit, val_data=inner, batch_size=task.batch_size,
                       seed=seed, optimizer_kwargs=task.optimizer_kwargs, steps=steps,
                       train_steps=task.steps if train_steps else None, **options)
-    info = {
-        "candidates": [{"lr": c.lr, "verdict": c.kind.value, "reason": c.verdict.reason, "steps": c.steps_used,
-                        "inner_val": c.val_loss if c.val_loss is not None and math.isfinite(c.val_loss) else None}
-                       for c in result.candidates],
-        "decision": list(result.decision.reasons) + [f"advice: {a}" for a in result.decision.advice],
-        "findings": [f.kind.value for f in result.findings],
-        "mode": result.config.get("mode"), "rounds": [list(r) for r in result.rounds],
-        "round_windows": result.config.get("round_windows"), "cost": dict(result.cost),
-        "candidate_steps": result.cost.get("candidates", 0),
-        "probe_steps": result.cost.get("engine_probe", 0), "config": dict(result.config),
-    }
-    return Found(result.chosen_lr, result.search_steps, info)
+    return lrscout_found(result)
 
 
 def lrscout_range(task: Task, model: nn.Module, seed: int, rule: str = "steepest") -> Found:
@@ -267,6 +260,65 @@ FINDERS: dict[str, Callable[[Task, nn.Module, int], Found]] = {
     "default": default,
     "inner-oracle": inner_oracle,
 }
+# ------------------------------------------------------------------------------ fine-tuning (issue #16)
+
+def lrscout_found(result: Any) -> Found:
+    """A ``SweepResult`` as the benchmark records it; with per-group rates, the pick is the first
+    group's rate and the others' ratio to it."""
+    found = Found(result.chosen_lr, result.search_steps, {
+        "candidates": [{"lr": c.lr, "verdict": c.kind.value, "reason": c.verdict.reason, "steps": c.steps_used,
+                        "inner_val": c.val_loss if c.val_loss is not None and math.isfinite(c.val_loss) else None}
+                       for c in result.candidates],
+        "decision": list(result.decision.reasons) + [f"advice: {a}" for a in result.decision.advice],
+        "findings": [f.kind.value for f in result.findings],
+        "mode": result.config.get("mode"), "rounds": [list(r) for r in result.rounds],
+        "round_windows": result.config.get("round_windows"), "cost": dict(result.cost),
+        "candidate_steps": result.cost.get("candidates", 0),
+        "probe_steps": result.cost.get("engine_probe", 0), "config": dict(result.config)})
+    rates = result.group_lrs
+    if result.chosen_lr is not None and len(rates) > 1:
+        first, *others = rates.values()
+        found.ratio = others[0] / first
+        found.info["group_lrs"] = dict(rates)
+        found.info["group_reasons"] = [r for g in result.groups for r in g.reasons]
+    return found
+
+
+def lrscout_own_run(task: Task, model: nn.Module, seed: int, steps: int | None, train_steps: bool,
+                    **options: Any) -> Found:
+    """lrscout on a task trained through ``transformers.Trainer``: ``lrscout.hf.sweep_trainer`` on
+    a Trainer built as the task's full-budget runs build it (``finetune.make_trainer``), on the
+    fit split with the inner split as its evaluation set. ``sweep_trainer`` chooses for the
+    Trainer's run (``max_steps``) unless told ``train_steps=None``: ``lrscout`` and
+    ``lrscout-groups`` pass None, as on every other task; ``lrscout-train-steps`` lets it read
+    the run's length."""
+    from lrscout.hf import sweep_trainer
+
+    from .finetune import make_trainer
+
+    if set(options) - {"groups"}:
+        raise ValueError(f"the design variants ({sorted(options)}) are not run on the Trainer task")
+    fit, inner = task.inner_split()
+    if "groups" in options:        # the task names parameters from its wrapper; the Trainer trains wrapper.hf
+        options["groups"] = {name: prefix.removeprefix("hf.") for name, prefix in options["groups"].items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = make_trainer(task, model, task.default_lr, seed, task.steps, fit, inner, tmp)
+        result = sweep_trainer(trainer, steps=steps, **({} if train_steps else {"train_steps": None}), **options)
+    return lrscout_found(result)
+
+
+def lrscout_groups(task: Task, model: nn.Module, seed: int) -> Found:
+    """lrscout with a rate per named group (``groups=``: the fine-tuning tasks' head, then body),
+    searched after the base rate at 1, 1/3, 1/10, 1/30 of it; on a task without named groups, the
+    same as ``lrscout``."""
+    if not task.groups:
+        return lrscout_sweep(task, model, seed)
+    return lrscout_sweep(task, model, seed, groups=dict(task.groups))
+
+
+FINDERS["lrscout-groups"] = lrscout_groups
+
+
 RANGE_TESTS = ("lightning", "torch-lr-finder", "fastai")     # the peers' range tests, for the cost ratio
 REFERENCES = ("inner-oracle",)      # not tools: run only when named (it trains the whole grid per seed)
 
@@ -317,4 +369,5 @@ def run_finder(finder: str, task_name: str, seed: int) -> FinderRun:
         found.info["threads_changed_to"] = torch.get_num_threads()
         torch.set_num_threads(threads)
     lr = found.lr if found.lr is not None and math.isfinite(found.lr) and found.lr > 0 else None
-    return FinderRun(finder, task_name, seed, lr, wall, found.steps, found.info, error)
+    return FinderRun(finder, task_name, seed, lr, wall, found.steps, found.info, error,
+                     found.ratio if lr is not None else 1.0)

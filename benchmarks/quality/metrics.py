@@ -87,7 +87,7 @@ class Summary:
 def judge(run: FinderRun, reference: Reference, evaluations: Evaluations) -> Pick:
     if run.lr is None:
         return Pick(run, math.inf, math.inf, "error" if run.error else "no pick")
-    score = evaluations.score(reference.digest, run.lr)
+    score = evaluations.score(reference.digest, run.lr, run.ratio)
     if score.diverged:
         return Pick(run, math.inf, math.inf, "diverged")
     return Pick(run, score.mean, score.mean / reference.best[1].mean - 1, "ok")

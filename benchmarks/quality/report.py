@@ -65,7 +65,9 @@ def picks_table(tasks: Sequence[Task], finders: Sequence[str], rows: Mapping[tup
         cells = []
         for f in finders:
             row = rows.get((f, task.name))
-            cells.append("n/a" if row is None else ", ".join(lr_text(p.run.lr) for p in row.picks))
+            # a per-group pick: the first group's rate, and the others' ratio to it
+            cells.append("n/a" if row is None else ", ".join(
+                lr_text(p.run.lr) + ("" if p.run.ratio == 1.0 else f" (x{p.run.ratio:.2g})") for p in row.picks))
         body.append([task.name, *cells])
     return _table(header, body)
 

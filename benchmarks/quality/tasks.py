@@ -55,6 +55,13 @@ class Task:
     notes: str = ""
     inner_fraction: float = 0.2     # the finders' inner validation split, taken from the end of train
     step_ms: float = 0.2            # rough cost of a step on one thread: only to start long jobs first
+    # named parameter groups, (name, parameter-name prefix): the first keeps the rate, the others
+    # can train at a ratio of it (lrscout-groups); every trained parameter is in one
+    groups: tuple[tuple[str, str], ...] = ()
+    # a full-budget run of the task's own (task, lr, seed, steps, train, val, ratio) -> RunOutcome,
+    # instead of the plain loop (the fine-tuning task that trains through transformers.Trainer)
+    run: Callable[..., Any] | None = None
+    recipe: dict[str, Any] | None = None      # more of the definition, for the digest (the pretraining's)
 
     def make_model(self, seed: int) -> nn.Module:
         """A fresh model whose initial weights depend only on ``seed`` (the global RNG is left as it was)."""
@@ -90,6 +97,8 @@ class Task:
         spec = {"name": self.name, "optimizer": self.optimizer.__name__, "kwargs": self.optimizer_kwargs,
                 "loss": self.loss_fn.__name__, "batch_size": self.batch_size, "steps": self.steps,
                 "inner_fraction": self.inner_fraction}
+        if self.groups or self.run is not None or self.recipe is not None:      # older tasks keep their digests
+            spec.update({"groups": self.groups, "run": getattr(self.run, "__name__", None), "recipe": self.recipe})
         h.update(json.dumps(spec, sort_keys=True).encode())
         model = self.make_model(0)
         h.update(repr(model).encode())
@@ -539,12 +548,31 @@ BUILDERS: dict[str, Callable[[], Task]] = {
     "long-cnn-adamw": _cnn_digits_adamw,
     "long-deep-sgd": _deep_relu_sgd,
 }
+
+
+# ------------------------------------------------------------------------------ fine-tuning tasks
+# issue #16: pretrained by the benchmark itself (benchmarks/quality/finetune.py); held out like
+# the long tasks. Imported on demand: the Trainer task needs transformers.
+
+def _finetune(name: str) -> Task:
+    from .finetune import FINETUNE_BUILDERS, SCRATCH_BUILDERS
+
+    return {**FINETUNE_BUILDERS, **SCRATCH_BUILDERS}[name]()
+
+
+for _name in ("finetune-mlp-lm", "finetune-gpt2-trainer"):
+    BUILDERS[_name] = functools.partial(_finetune, _name)
 TASK_NAMES = tuple(BUILDERS)
+# each fine-tuning task's twin with a random body (not in the suite: finetune.py's check)
+TWINS = {f"{name}-scratch": functools.partial(_finetune, f"{name}-scratch")
+         for name in ("finetune-mlp-lm", "finetune-gpt2-trainer")}
 
 
 @functools.cache
 def get_task(name: str) -> Task:
     """The task called ``name`` (built once per process)."""
+    if name in TWINS:
+        return TWINS[name]()
     if name not in BUILDERS:
         raise KeyError(f"unknown task {name!r}; the tasks are {', '.join(TASK_NAMES)}")
     return BUILDERS[name]()

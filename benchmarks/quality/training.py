@@ -68,22 +68,40 @@ def mean_loss(task: Task, model: torch.nn.Module, data: Tensors) -> float:
 
 
 def train_run(task: Task, lr: float, seed: int, *, steps: int | None = None, train: Tensors | None = None,
-              val: Tensors | None = None) -> RunOutcome:
+              val: Tensors | None = None, ratio: float = 1.0) -> RunOutcome:
     """Train a fresh ``task`` model at ``lr`` (default: the full budget on the task's own split).
 
-    Training stops at the first non-finite loss: nothing afterwards can recover.
+    ``ratio``: the task's named groups after the first train at ``ratio`` x ``lr`` (a per-group
+    pick). A task with a ``run`` of its own (the Trainer task) trains through it; the plain loop
+    stops at the first non-finite loss: nothing afterwards can recover.
     """
     steps = task.steps if steps is None else steps
     train = task.train if train is None else train
     val = task.val if val is None else val
+    if ratio != 1.0 and not task.groups:
+        raise ValueError(f"{task.name} has no named parameter groups to give a ratio of {ratio:g}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)      # dropout draws from the global generator: seed it, so a run repeats
-        return _train(task, lr, seed, steps, train, val)
+        if task.run is not None:
+            return task.run(task, lr, seed, steps, train, val, ratio)
+        return _train(task, lr, seed, steps, train, val, ratio)
 
 
-def _train(task: Task, lr: float, seed: int, steps: int, train: Tensors, val: Tensors) -> RunOutcome:
+def param_groups(task: Task, model: torch.nn.Module, lr: float, ratio: float) -> list[dict]:
+    """The model's parameters by the task's named groups: the first at ``lr``, the others at ``ratio`` x ``lr``."""
+    if ratio == 1.0:
+        return [{"params": list(model.parameters()), "lr": lr}]
+    named = list(model.named_parameters())
+    groups = [{"params": [p for n, p in named if n.startswith(prefix + ".")], "lr": lr * (1.0 if k == 0 else ratio)}
+              for k, (_, prefix) in enumerate(task.groups)]
+    if sum(len(g["params"]) for g in groups) != len(named):
+        raise ValueError(f"{task.name}: the groups {task.groups} do not cover every parameter exactly once")
+    return groups
+
+
+def _train(task: Task, lr: float, seed: int, steps: int, train: Tensors, val: Tensors, ratio: float) -> RunOutcome:
     model = task.make_model(seed)
-    optimizer = task.make_optimizer(model.parameters(), lr)
+    optimizer = task.make_optimizer(param_groups(task, model, lr, ratio), lr)
     init_val, init_train = mean_loss(task, model, val), mean_loss(task, model, train)
     done = 0
     for xb, yb in batches(train, task.batch_size, steps, seed):

@@ -37,7 +37,8 @@ def test_the_callback_with_the_trainer_sweeps_sets_the_rate_and_logs_the_decisio
     trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets, weight_decay=0.01, warmup_steps=2,
                            max_steps=3)
     spy = LogSpy()
-    callback = LRScoutCallback(trainer, lrs=[1e-4, 1e-3, 1e-2, 1e-1, 1.0], steps=15, mode="sequential")
+    callback = LRScoutCallback(trainer, lrs=[1e-4, 1e-3, 1e-2, 1e-1, 1.0], steps=15, mode="sequential",
+                              train_steps=None)
     trainer.add_callback(callback)
     trainer.add_callback(spy)
     trainer.train()
@@ -54,7 +55,7 @@ def test_the_callback_with_the_trainer_sweeps_sets_the_rate_and_logs_the_decisio
 
 def test_the_callback_in_callbacks_trains_exactly_as_a_run_given_the_chosen_rate(gpt2, tmp_path):
     val = Sequences(32, seed=2)
-    callback = LRScoutCallback(lrs=[1e-4, 1e-3, 1e-2, 1e-1, 1.0], steps=10, mode="sequential",
+    callback = LRScoutCallback(lrs=[1e-4, 1e-3, 1e-2, 1e-1, 1.0], steps=10, mode="sequential", train_steps=None,
                                val_data=torch.utils.data.DataLoader(val, batch_size=16))
     with_callback = copy.deepcopy(gpt2)
     trainer = make_trainer(with_callback, tmp_path / "a", callbacks=[callback], learning_rate=5e-5, weight_decay=0.01)
@@ -62,7 +63,7 @@ def test_the_callback_in_callbacks_trains_exactly_as_a_run_given_the_chosen_rate
     chosen = callback.result.chosen_lr
     assert chosen is not None and chosen != 5e-5
     assert callback.result.config["hf_loss"] == "the model's outputs.loss"
-    assert callback.result.config["train_steps"] == 4
+    assert callback.result.config["hf_run_steps"] == 4 and callback.result.train_steps is None
     assert any(entry.get("lrscout/chosen_lr") == chosen for entry in trainer.state.log_history)
     given = copy.deepcopy(gpt2)
     make_trainer(given, tmp_path / "b", learning_rate=chosen, weight_decay=0.01).train()
@@ -70,7 +71,7 @@ def test_the_callback_in_callbacks_trains_exactly_as_a_run_given_the_chosen_rate
 
 
 def test_with_no_good_rate_the_callback_keeps_the_trainers_and_says_why(gpt2, tmp_path):
-    callback = LRScoutCallback(lrs=[1e3, 1e4], steps=5, mode="sequential")
+    callback = LRScoutCallback(lrs=[1e3, 1e4], steps=5, mode="sequential", train_steps=None)
     trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, callbacks=[callback], max_steps=1,
                            lr_scheduler_type="constant")
     with warnings.catch_warnings():
@@ -83,7 +84,7 @@ def test_with_no_good_rate_the_callback_keeps_the_trainers_and_says_why(gpt2, tm
 
 
 def test_the_callback_gives_each_named_group_its_rate(bert_body, tmp_path):
-    callback = LRScoutCallback(lrs=[1e-4, 1e-3, 1e-2, 1e-1], steps=15, mode="sequential",
+    callback = LRScoutCallback(lrs=[1e-4, 1e-3, 1e-2, 1e-1], steps=15, mode="sequential", train_steps=None,
                                val_data=torch.utils.data.DataLoader(Buckets(32, seed=2), batch_size=16),
                                groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
     model = bert_classifier(bert_body)
@@ -107,7 +108,7 @@ def test_label_smoothing_needs_the_trainer_in_the_callback(gpt2, tmp_path):
 
 
 def test_the_decision_numbers_are_finite_floats_a_reporter_can_take(gpt2, tmp_path):
-    callback = LRScoutCallback(lrs=[1e-3, 1e-2], steps=4, mode="sequential")
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2], steps=4, mode="sequential", train_steps=None)
     trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, callbacks=[callback], max_steps=1)
     trainer.train()
     numbers = next(e for e in trainer.state.log_history if "lrscout/candidates" in e)
@@ -115,7 +116,7 @@ def test_the_decision_numbers_are_finite_floats_a_reporter_can_take(gpt2, tmp_pa
 
 
 def test_a_second_train_keeps_the_groups_the_first_split_and_says_so(bert_body, tmp_path):
-    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1], steps=15, mode="sequential",
+    callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1], steps=15, mode="sequential", train_steps=None,
                                groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
     trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets, callbacks=[callback], max_steps=1,
                            lr_scheduler_type="constant")
@@ -125,3 +126,15 @@ def test_a_second_train_keeps_the_groups_the_first_split_and_says_so(bert_body, 
     text = next(entry["lrscout"] for entry in trainer.state.log_history if "lrscout" in entry)   # the second run's
     assert "the per-group rates were not applied again" in text
     assert {g["lrscout_group"] for g in trainer.optimizer.param_groups} == {"head", "body"}
+
+
+def test_the_callback_chooses_for_the_runs_length_and_says_so_in_the_log(gpt2, tmp_path):
+    callback = LRScoutCallback(mode="sequential")
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, callbacks=[callback], max_steps=170,
+                           lr_scheduler_type="constant")
+    trainer.train()
+    result = callback.result
+    assert result.train_steps == 170 and result.config["train_steps_from"].startswith("state.max_steps")
+    assert result.search_steps <= 0.3 * 170
+    text = next(entry["lrscout"] for entry in trainer.state.log_history if "lrscout" in entry)
+    assert "chosen for a 170-step run" in text

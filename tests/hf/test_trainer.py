@@ -42,7 +42,7 @@ def test_sweep_trainer_leaves_the_trainer_and_its_model_as_they_were_so_training
     twin = make_trainer(fresh, tmp_path / "b", weight_decay=0.01)
     torch.manual_seed(11)
     before, state_before = snapshot(swept), trainer_state(trainer)
-    sweep_trainer(trainer, lrs=[1e-3, 1e-1], steps=6)
+    sweep_trainer(trainer, lrs=[1e-3, 1e-1], steps=6, train_steps=None)
     assert_unchanged(before, snapshot(swept))
     assert trainer_state(trainer) == state_before
     # the sweep pulled only part of a pass: accelerate is told that pass ended
@@ -79,7 +79,8 @@ def test_the_users_optimizer_is_swept_with_its_groups_and_left_unchanged(bert_bo
                                  {"params": model.classifier.parameters(), "lr": 0.1}], lr=0.1, momentum=0.9)
     trainer = make_trainer(model, tmp_path, data=Buckets, optimizers=(optimizer, None))
     before = snapshot(model, optimizer)
-    result = sweep_trainer(trainer, lrs=[1e-2, 1e-1, 1.0], steps=6, mode="sequential")
+    result = sweep_trainer(trainer, lrs=[1e-2, 1e-1, 1.0], steps=6, mode="sequential",
+                           train_steps=None)
     assert result.config["optimizer"] == "SGD" and result.config["param_group_lr_ratios"] == [0.1, 1.0]
     assert result.config["hf_optimizer_from"] == "the Trainer's optimizer" and trainer.optimizer is optimizer
     assert_unchanged(before, snapshot(model, optimizer))
@@ -97,7 +98,7 @@ def test_the_run_length_is_max_steps_or_epochs_times_optimizer_steps_per_epoch(t
 
 def test_per_group_rates_through_themake_trainer(bert_body, tmp_path):
     trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets)
-    result = sweep_trainer(trainer, lrs=[1e-4, 1e-3, 1e-2, 1e-1], steps=15, mode="sequential",
+    result = sweep_trainer(trainer, lrs=[1e-4, 1e-3, 1e-2, 1e-1], steps=15, mode="sequential", train_steps=None,
                            groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
     assert result.chosen_lr is not None and [g.name for g in result.groups] == ["head", "body"]
     assert result.groups[0].lr == result.chosen_lr
@@ -132,3 +133,41 @@ def test_lrscout_hf_without_transformers_names_the_extra_to_install():
     out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("BackendUnavailableError True |") and "pip install 'lrscout[hf]'" in out.stdout
+
+
+def test_the_rate_is_chosen_for_the_trainers_max_steps_and_the_search_stays_within_its_share(gpt2, tmp_path):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=200)
+    result = sweep_trainer(trainer)
+    assert result.train_steps == 200 and result.config["train_steps_from"] == "args.max_steps"
+    assert result.config["budget_share"] == 0.3
+    assert result.search_steps <= 0.3 * 200          # the engine probe included
+    assert "chosen for a 200-step run" in result.horizon_note()
+
+
+def test_the_run_length_from_epochs_counts_gradient_accumulation(gpt2, tmp_path):
+    # 96 rows in batches of 8: 12 batches a pass, 6 optimizer steps with accumulation 2; 30 passes
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=-1, num_train_epochs=30,
+                           gradient_accumulation_steps=2)
+    result = sweep_trainer(trainer, lrs=[1e-3, 1e-2], steps=10, mode="sequential")
+    assert result.train_steps == 180
+    assert result.config["train_steps_from"] == "args.num_train_epochs (30) x 6 optimizer steps per epoch"
+
+
+def test_the_callers_train_steps_wins_and_none_chooses_without_a_run_length(gpt2, tmp_path):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=30)
+    longer = sweep_trainer(trainer, lrs=[1e-3, 1e-2], steps=10, mode="sequential", train_steps=500)
+    assert longer.train_steps == 500 and longer.config["train_steps_from"] == "the caller (train_steps=)"
+    assert longer.config["hf_run_steps"] == 30
+    without = sweep_trainer(trainer, lrs=[1e-3, 1e-2], steps=50, mode="sequential", train_steps=None)
+    assert without.train_steps is None and without.config["hf_run_steps"] == 30
+    assert "pass train_steps" in without.horizon_note()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({}, r"the Trainer's run is 40 steps \(args.max_steps\).*leaves the search 12 steps.*train_steps=None"),
+    ({"lrs": [1e-3], "steps": 60}, r"steps=60 is longer than the Trainer's run \(40 steps, args.max_steps\)"),
+])
+def test_a_run_too_short_for_the_search_says_where_its_length_came_from(gpt2, tmp_path, options, message):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=40)
+    with pytest.raises(lrscout.InvalidConfigError, match=message):
+        sweep_trainer(trainer, **options)

@@ -58,10 +58,11 @@ class LRScoutCallback(transformers.TrainerCallback):
 
     ``trainer``: the Trainer, when added with ``trainer.add_callback``; ``lrs``, ``steps`` and
     ``options`` (``lrscout.torch.sweep``'s keywords: ``val_data``, ``groups``, ``mode``, ...) shape
-    the sweep; ``apply=False`` only records the result.
+    the sweep, which chooses for the run's length (``state.max_steps``) unless ``options`` give
+    ``train_steps`` (``None``: without one); ``apply=False`` only records the result.
     """
 
-    def __init__(self, trainer: Any = None, *, lrs: Sequence[float] | None = None, steps: int = 100,
+    def __init__(self, trainer: Any = None, *, lrs: Sequence[float] | None = None, steps: int | None = None,
                  apply: bool = True, **options: Any) -> None:
         if trainer is not None and not isinstance(trainer, transformers.Trainer):
             raise InvalidConfigError(f"trainer must be a transformers.Trainer or None, got {type(trainer).__name__}")
@@ -134,7 +135,8 @@ class LRScoutCallback(transformers.TrainerCallback):
         if result.chosen_lr is not None:
             numbers["lrscout/chosen_lr"] = result.chosen_lr
             numbers.update({f"lrscout/lr/{name}": lr for name, lr in result.group_lrs.items()})
-        text = "; ".join([f"lrscout: {message}", *result.decision.reasons, *result.decision.advice,
+        text = "; ".join([f"lrscout: {message}", result.horizon_note(), *result.decision.reasons,
+                          *result.decision.advice,
                           *(r for g in result.groups for r in g.reasons)])
         if self.trainer is not None:
             self.trainer.log(dict(numbers))          # every reporter, and state.log_history

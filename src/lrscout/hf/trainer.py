@@ -15,8 +15,12 @@ Everything is read through the Trainer's public API, and the Trainer is left as 
   ``lrscout.torch.sweep`` keyword passed to ``sweep_trainer`` wins over them.
 
 The run's length (``args.max_steps``, else epochs x optimizer steps per epoch, as the Trainer
-counts them) is recorded as ``config["train_steps"]``. ``args.max_grad_norm`` is recorded too:
-the sweep does not clip gradients, so a run that clips may tolerate a somewhat larger rate.
+counts them) is passed to ``lrscout.torch.sweep`` as ``train_steps``: the rate is chosen for
+that run and the search spends at most ``budget_share`` of it (``config["train_steps"]``,
+``config["train_steps_from"]``). ``train_steps=N`` chooses for another length instead, and
+``train_steps=None`` chooses without one (windows of ``steps``, as a plain sweep).
+``args.max_grad_norm`` is recorded too: lrscout's engines do not clip gradients, so a run that
+clips may tolerate a somewhat larger rate.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import transformers
 
 from ..errors import InvalidConfigError
 from ..core.result import SweepResult
+from ..core.search import search_budget
 from ..torch.api import sweep as torch_sweep
 from ..torch.rates import unwrap_optimizer
 
@@ -99,35 +104,62 @@ def args_defaults(args: Any) -> dict[str, Any]:
     return {"seed": int(args.seed), "accumulation_steps": int(args.gradient_accumulation_steps), "amp": amp}
 
 
-def args_config(args: Any, train_steps: int | None, where: str) -> dict[str, Any]:
-    # INTEGRATION(train_steps): once lrscout.torch.sweep takes train_steps=, pass train_steps to it
-    # as well (sweep_trainer and the callback both call torch_sweep through sweep_setup below).
-    return {"train_steps": train_steps, "train_steps_from": where,
+def args_config(args: Any, run_steps: int | None, where: str) -> dict[str, Any]:
+    """What the sweep records of ``args``: the run's length as read (``hf_run_steps``), its
+    batch size, its clipping and the transformers version."""
+    return {"hf_run_steps": run_steps, "hf_run_steps_from": where,
             "hf_batch_size": int(args.per_device_train_batch_size),
             "hf_max_grad_norm": float(args.max_grad_norm) if args.max_grad_norm is not None else None,
             "hf_max_grad_norm_note": "the Trainer clips gradients to this norm; the sweep does not clip",
             "transformers_version": transformers.__version__}
 
 
+def run_train_steps(config: Mapping[str, Any], lrs: Sequence[float] | None, steps: int | None,
+                    options: Mapping[str, Any]) -> tuple[int | None, str]:
+    """The ``train_steps`` the sweep is given, and where it comes from: the caller's
+    ``train_steps=`` (``None`` included) when passed, else the run's length read from the
+    Trainer -- checked here, so that a run too short for the search says where its length
+    came from and how to choose without it."""
+    if "train_steps" in options:
+        given = options["train_steps"]
+        return given, "none: train_steps=None was passed" if given is None else "the caller (train_steps=)"
+    run_steps, where = config["hf_run_steps"], config["hf_run_steps_from"]
+    if run_steps is None:
+        return None, where
+    if lrs is None and options.get("planner") is None:
+        try:
+            search_budget(steps, run_steps, options.get("budget_share"))
+        except InvalidConfigError as exc:
+            raise InvalidConfigError(f"the Trainer's run is {run_steps} steps ({where}), which the choice is made "
+                                     f"for: {exc}; or pass train_steps=None to choose without a run length") from None
+    elif (100 if steps is None else steps) > run_steps:
+        raise InvalidConfigError(f"steps={100 if steps is None else steps} is longer than the Trainer's run "
+                                 f"({run_steps} steps, {where}): pass steps of at most {run_steps}, or "
+                                 "train_steps=None to read the grid without a run length")
+    return run_steps, where
+
+
 def sweep_setup(model: Any, optimizer: Any, train: Passes, val: Passes | None,
                 loss: Callable[[torch.nn.Module, Any], Any], defaults: Mapping[str, Any],
-                config: Mapping[str, Any], lrs: Sequence[float] | None, steps: int,
+                config: Mapping[str, Any], lrs: Sequence[float] | None, steps: int | None,
                 options: Mapping[str, Any]) -> SweepResult:
-    """``lrscout.torch.sweep`` on a Trainer's pieces; the dataloaders' open passes are ended after."""
+    """``lrscout.torch.sweep`` on a Trainer's pieces, for the run's length (``config["hf_run_steps"]``)
+    unless ``options`` say ``train_steps``; the dataloaders' open passes are ended after."""
     reserved = sorted(set(options) & set(_FROM_TRAINER))
     if reserved:
         raise InvalidConfigError(f"{', '.join(reserved)} come from the Trainer; pass the other lrscout.torch.sweep "
                                  "options (val_data, mode, groups, ...), or call lrscout.torch.sweep yourself")
-    keywords = {**defaults, **options}
-    val_data = keywords.pop("val_data", val)
     try:
+        train_steps, steps_from = run_train_steps(config, lrs, steps, options)
+        keywords = {**defaults, **options, "train_steps": train_steps}
+        val_data = keywords.pop("val_data", val)
         result = torch_sweep(model, optimizer, train_data=train, val_data=val_data, batch_loss=loss, lrs=lrs,
                              steps=steps, **keywords)
     finally:
         train.close()
         if val is not None:
             val.close()
-    return dataclasses.replace(result, config={**result.config, **config})
+    return dataclasses.replace(result, config={**result.config, **config, "train_steps_from": steps_from})
 
 
 def _check_trainer(trainer: Any) -> transformers.Trainer:
@@ -171,12 +203,15 @@ def eval_loader(trainer: transformers.Trainer) -> tuple[Passes | None, str | Non
     return Passes(trainer.get_eval_dataloader()), "eval_dataset"
 
 
-def sweep_trainer(trainer: Any, *, lrs: Sequence[float] | None = None, steps: int = 100,
+def sweep_trainer(trainer: Any, *, lrs: Sequence[float] | None = None, steps: int | None = None,
                   **options: Any) -> SweepResult:
     """Sweep learning rates on a ``transformers.Trainer``'s own setup; returns the usual ``SweepResult``.
 
-    ``options`` are ``lrscout.torch.sweep``'s keywords (``val_data``, ``mode``, ``groups``,
-    ``val_batches``, ...); they win over what the Trainer's ``args`` say. The module docstring
+    The rate is chosen for the Trainer's run (``train_steps``: ``args.max_steps``, or epochs x
+    optimizer steps per epoch); ``steps`` caps the longest window read (with ``lrs``, the
+    grid's window: 100 by default). ``options`` are ``lrscout.torch.sweep``'s keywords
+    (``train_steps``, ``budget_share``, ``val_data``, ``mode``, ``groups``, ``val_batches``,
+    ...); they win over what the Trainer's ``args`` say. The module docstring
     lists what is read from the Trainer; the Trainer, its model and its optimizer are left
     exactly as they were.
     """
