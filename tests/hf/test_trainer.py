@@ -163,6 +163,14 @@ def test_the_callers_train_steps_wins_and_none_chooses_without_a_run_length(gpt2
     assert "pass train_steps" in without.horizon_note()
 
 
+def test_a_run_too_short_for_the_default_share_gets_the_smallest_search_never_more_than_the_run(gpt2, tmp_path):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=100)
+    result = sweep_trainer(trainer)
+    assert result.train_steps == 100 and result.config["budget_share"] == 0.5     # 50 steps, the smallest search
+    assert result.search_steps <= 50
+    assert "the smallest search, 50 steps (50% of it" in result.config["train_steps_from"]
+
+
 @pytest.mark.parametrize("options, message", [
     ({}, r"the Trainer's run is 40 steps \(args.max_steps\).*leaves the search 12 steps.*train_steps=None"),
     ({"lrs": [1e-3], "steps": 60}, r"steps=60 is longer than the Trainer's run \(40 steps, args.max_steps\)"),

@@ -131,7 +131,7 @@ class LRScoutCallback(transformers.TrainerCallback):
         assert self.result is not None
         result = self.result
         numbers: dict[str, float] = {"lrscout/candidates": float(len(result.candidates)),
-                                     "lrscout/search_steps": float(sum(c.steps_used for c in result.candidates))}
+                                     "lrscout/search_steps": float(result.search_steps)}
         if result.chosen_lr is not None:
             numbers["lrscout/chosen_lr"] = result.chosen_lr
             numbers.update({f"lrscout/lr/{name}": lr for name, lr in result.group_lrs.items()})

@@ -34,7 +34,7 @@ import transformers
 
 from ..errors import InvalidConfigError
 from ..core.result import SweepResult
-from ..core.search import search_budget
+from ..core.search import DEFAULT_SHARE, MIN_BUDGET, search_budget
 from ..torch.api import sweep as torch_sweep
 from ..torch.rates import unwrap_optimizer
 
@@ -115,20 +115,28 @@ def args_config(args: Any, run_steps: int | None, where: str) -> dict[str, Any]:
 
 
 def run_train_steps(config: Mapping[str, Any], lrs: Sequence[float] | None, steps: int | None,
-                    options: Mapping[str, Any]) -> tuple[int | None, str]:
-    """The ``train_steps`` the sweep is given, and where it comes from: the caller's
-    ``train_steps=`` (``None`` included) when passed, else the run's length read from the
-    Trainer -- checked here, so that a run too short for the search says where its length
-    came from and how to choose without it."""
+                    options: Mapping[str, Any]) -> tuple[int | None, str, float | None]:
+    """The ``train_steps`` the sweep is given, where it comes from, and the ``budget_share`` it
+    needs (None: the caller's or the default): the caller's ``train_steps=`` (``None``
+    included) when passed, else the run's length read from the Trainer -- checked here, so that
+    a run too short for the search says where its length came from and how to choose without it.
+
+    A run read from the Trainer that is too short for the default share (under
+    ``MIN_BUDGET / DEFAULT_SHARE`` steps) but not for the smallest search gets the smallest
+    search (``MIN_BUDGET`` steps, a larger share of the run, never more than the run): the
+    user added a finder to a short run, not a 30% budget."""
     if "train_steps" in options:
         given = options["train_steps"]
-        return given, "none: train_steps=None was passed" if given is None else "the caller (train_steps=)"
+        return given, "none: train_steps=None was passed" if given is None else "the caller (train_steps=)", None
     run_steps, where = config["hf_run_steps"], config["hf_run_steps_from"]
     if run_steps is None:
-        return None, where
+        return None, where, None
+    share = None
     if lrs is None and options.get("planner") is None:
+        if options.get("budget_share") is None and MIN_BUDGET <= run_steps < MIN_BUDGET / DEFAULT_SHARE:
+            share = MIN_BUDGET / run_steps
         try:
-            search_budget(steps, run_steps, options.get("budget_share"))
+            search_budget(steps, run_steps, share if share is not None else options.get("budget_share"))
         except InvalidConfigError as exc:
             raise InvalidConfigError(f"the Trainer's run is {run_steps} steps ({where}), which the choice is made "
                                      f"for: {exc}; or pass train_steps=None to choose without a run length") from None
@@ -136,7 +144,7 @@ def run_train_steps(config: Mapping[str, Any], lrs: Sequence[float] | None, step
         raise InvalidConfigError(f"steps={100 if steps is None else steps} is longer than the Trainer's run "
                                  f"({run_steps} steps, {where}): pass steps of at most {run_steps}, or "
                                  "train_steps=None to read the grid without a run length")
-    return run_steps, where
+    return run_steps, where, share
 
 
 def sweep_setup(model: Any, optimizer: Any, train: Passes, val: Passes | None,
@@ -150,8 +158,12 @@ def sweep_setup(model: Any, optimizer: Any, train: Passes, val: Passes | None,
         raise InvalidConfigError(f"{', '.join(reserved)} come from the Trainer; pass the other lrscout.torch.sweep "
                                  "options (val_data, mode, groups, ...), or call lrscout.torch.sweep yourself")
     try:
-        train_steps, steps_from = run_train_steps(config, lrs, steps, options)
+        train_steps, steps_from, share = run_train_steps(config, lrs, steps, options)
         keywords = {**defaults, **options, "train_steps": train_steps}
+        if share is not None:
+            keywords["budget_share"] = share
+            steps_from += (f"; a run this short gets the smallest search, {MIN_BUDGET} steps "
+                           f"({100 * share:.0f}% of it, over the default {100 * DEFAULT_SHARE:.0f}%)")
         val_data = keywords.pop("val_data", val)
         result = torch_sweep(model, optimizer, train_data=train, val_data=val_data, batch_loss=loss, lrs=lrs,
                              steps=steps, **keywords)
