@@ -32,7 +32,7 @@ def test_sweep_trainer_sweeps_the_trainers_model_optimizer_batches_and_eval_set(
     assert cfg["hf_optimizer_from"] == "Trainer.create_optimizer()" and trainer.optimizer is None
     assert cfg["train_steps"] == 30 and cfg["train_steps_from"] == "args.max_steps"
     assert cfg["hf_validation"] == "eval_dataset" and cfg["hf_batch_size"] == 8
-    assert cfg["hf_max_grad_norm"] == 1.0
+    assert cfg["hf_max_grad_norm"] == 1.0 and cfg["max_grad_norm"] == 1.0     # the sweep clips as the Trainer does
     assert all(c.val_loss is not None for c in result.candidates if not c.trace.pruned)
 
 
@@ -179,3 +179,36 @@ def test_a_run_too_short_for_the_search_says_where_its_length_came_from(gpt2, tm
     trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=40)
     with pytest.raises(lrscout.InvalidConfigError, match=message):
         sweep_trainer(trainer, **options)
+
+
+@pytest.mark.parametrize(("trainer_norm", "swept_norm"), [(0.25, 0.25), (0.0, None), (None, None), (-1.0, None)])
+def test_the_sweep_clips_gradients_to_the_trainers_max_grad_norm_and_not_where_the_trainer_does_not(
+        gpt2, tmp_path, trainer_norm, swept_norm):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=30, max_grad_norm=trainer_norm)
+    result = sweep_trainer(trainer, lrs=[1e-3], steps=3, mode="sequential")
+    assert result.config["max_grad_norm"] == swept_norm
+    assert result.config["hf_max_grad_norm"] == trainer_norm
+    assert ("so does the sweep" in result.config["hf_max_grad_norm_note"]) == (swept_norm is not None)
+
+
+def test_a_max_grad_norm_passed_to_sweep_trainer_wins_over_the_trainers(gpt2, tmp_path):
+    trainer = make_trainer(copy.deepcopy(gpt2), tmp_path, max_steps=30)
+    assert sweep_trainer(trainer, lrs=[1e-3], steps=3, mode="sequential",
+                         max_grad_norm=None).config["max_grad_norm"] is None
+    assert sweep_trainer(trainer, lrs=[1e-3], steps=3, mode="sequential",
+                         max_grad_norm=5.0).config["max_grad_norm"] == 5.0
+
+
+def test_the_sweeps_first_step_is_scaled_down_as_the_trainers_clipping_scales_it(gpt2, tmp_path):
+    # plain SGD: the first update is lr x the gradient, so clipping divides it by norm / max_grad_norm
+    def first_step(max_grad_norm):
+        model = copy.deepcopy(gpt2)
+        trainer = make_trainer(model, tmp_path, max_steps=30, max_grad_norm=max_grad_norm,
+                               optimizers=(torch.optim.SGD(model.parameters(), lr=0.1), None))
+        trace = sweep_trainer(trainer, lrs=[0.1], steps=2, mode="sequential").candidates[0].trace
+        return trace.grad_norm[0], trace.update_ratio[0]
+
+    norm, free_ratio = first_step(None)
+    same_norm, clipped_ratio = first_step(1e-3)
+    assert same_norm == norm and norm > 1e-2                   # measured before clipping, as the Trainer logs it
+    assert clipped_ratio / free_ratio == pytest.approx(1e-3 / (norm + 1e-6), rel=1e-4)

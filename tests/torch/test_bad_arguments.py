@@ -45,6 +45,7 @@ SHARED = {
     "dtype": ["float128", 3],
     "amp": ["fp8", 3],
     "accumulation_steps": [0, 2.5, "2"],
+    "max_grad_norm": [0, -1.0, math.nan, math.inf, "1", True],
     "num_threads": [0, 2.5, "2"],
     "optimizer_kwargs": [{"lr": 0.1}, "momentum=0.9", {"bogus_option": 1}],
 }

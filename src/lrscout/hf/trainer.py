@@ -11,7 +11,9 @@ Everything is read through the Trainer's public API, and the Trainer is left as 
   with an evaluation set, ``trainer.get_eval_dataloader()`` (the first of a dict of them);
 - the loss: ``trainer.compute_loss(model, batch)``, so a subclass's loss or a
   ``compute_loss_func`` is what the sweep minimises;
-- ``args``: ``seed``, ``gradient_accumulation_steps`` and ``bf16``/``fp16`` (as ``amp``); any
+- ``args``: ``seed``, ``gradient_accumulation_steps``, ``bf16``/``fp16`` (as ``amp``) and
+  ``max_grad_norm`` (the sweep clips each candidate's gradients as the Trainer does; ``None``
+  or a norm <= 0, which the Trainer does not clip with, gives no clipping); any
   ``lrscout.torch.sweep`` keyword passed to ``sweep_trainer`` wins over them.
 
 The run's length (``args.max_steps``, else epochs x optimizer steps per epoch, as the Trainer
@@ -19,8 +21,6 @@ counts them) is passed to ``lrscout.torch.sweep`` as ``train_steps``: the rate i
 that run and the search spends at most ``budget_share`` of it (``config["train_steps"]``,
 ``config["train_steps_from"]``). ``train_steps=N`` chooses for another length instead, and
 ``train_steps=None`` chooses without one (windows of ``steps``, as a plain sweep).
-``args.max_grad_norm`` is recorded too: lrscout's engines do not clip gradients, so a run that
-clips may tolerate a somewhat larger rate.
 """
 
 from __future__ import annotations
@@ -98,10 +98,19 @@ def run_length(args: Any, train_loader: Any) -> tuple[int | None, str]:
         f"args.num_train_epochs ({args.num_train_epochs:g}) x {per_epoch} optimizer steps per epoch")
 
 
+def trainer_clipping(args: Any) -> float | None:
+    """The norm the Trainer clips gradients to, or None when it does not clip (it clips only when
+    ``args.max_grad_norm`` is set and above 0)."""
+    norm = getattr(args, "max_grad_norm", None)
+    return float(norm) if norm is not None and norm > 0 else None
+
+
 def args_defaults(args: Any) -> dict[str, Any]:
-    """``lrscout.torch.sweep`` keywords from ``TrainingArguments``: seed, accumulation, mixed precision."""
+    """``lrscout.torch.sweep`` keywords from ``TrainingArguments``: seed, accumulation, mixed
+    precision and gradient clipping."""
     amp = "bf16" if getattr(args, "bf16", False) else "fp16" if getattr(args, "fp16", False) else None
-    return {"seed": int(args.seed), "accumulation_steps": int(args.gradient_accumulation_steps), "amp": amp}
+    return {"seed": int(args.seed), "accumulation_steps": int(args.gradient_accumulation_steps), "amp": amp,
+            "max_grad_norm": trainer_clipping(args)}
 
 
 def args_config(args: Any, run_steps: int | None, where: str) -> dict[str, Any]:
@@ -110,7 +119,10 @@ def args_config(args: Any, run_steps: int | None, where: str) -> dict[str, Any]:
     return {"hf_run_steps": run_steps, "hf_run_steps_from": where,
             "hf_batch_size": int(args.per_device_train_batch_size),
             "hf_max_grad_norm": float(args.max_grad_norm) if args.max_grad_norm is not None else None,
-            "hf_max_grad_norm_note": "the Trainer clips gradients to this norm; the sweep does not clip",
+            "hf_max_grad_norm_note": ("the Trainer clips gradients to this norm, and so does the sweep "
+                                      "(config['max_grad_norm'], unless max_grad_norm= was passed)"
+                                      if trainer_clipping(args) is not None else
+                                      "the Trainer does not clip gradients (max_grad_norm None or <= 0)"),
             "transformers_version": transformers.__version__}
 
 

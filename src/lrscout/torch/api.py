@@ -35,8 +35,8 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
           batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
           optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
           device: Any = None, dtype: Any = None, mode: str = "auto", amp: Any = None, accumulation_steps: int = 1,
-          num_threads: int | None = None, chunk_size: int | None = None, compile: bool = False,
-          cuda_graphs: bool = False, val_batches: int | None = None, planner: Planner | None = None,
+          max_grad_norm: float | None = None, num_threads: int | None = None, chunk_size: int | None = None,
+          compile: bool = False, cuda_graphs: bool = False, val_batches: int | None = None, planner: Planner | None = None,
           thresholds: Thresholds = DEFAULT_THRESHOLDS, prune: bool = True,
           on_batch: Callable[[BatchDone], None] | None = None, groups: Mapping[str, Any] | None = None,
           group_ratios: Sequence[float] = DEFAULT_GROUP_RATIOS) -> SweepResult:
@@ -72,6 +72,12 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
     option that touches the disk. ``device``, ``dtype``, ``amp`` ("bf16"/"fp16"),
     ``accumulation_steps``, ``num_threads`` (CPU threads during the search; recorded in
     ``config`` either way), ``val_batches`` (cap on validation batches).
+    ``max_grad_norm``: clip every candidate's gradient to this total L2 norm after the backward
+    pass (and after accumulation) and before its optimizer step, exactly as
+    ``torch.nn.utils.clip_grad_norm_(params, max_grad_norm)``: pass your run's value when your
+    run clips, so the sweep trains as it does (``None``, the default: no clipping). Both
+    engines and the range test clip; ``config["max_grad_norm"]`` records it, and the curves'
+    gradient norms are measured before clipping.
 
     ``range_test=True`` (or a dict of ``range_test`` options: min_lr, max_lr, steps, spacing,
     stop_factor) also runs the LR range test on the same setup and stores it in
@@ -98,7 +104,8 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
 
     setup = SetupOptions(val_data=val_data, batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs,
                          batch_size=batch_size, seed=seed, device=device, dtype=dtype, amp=amp,
-                         accumulation_steps=accumulation_steps, num_threads=num_threads, val_batches=val_batches,
+                         accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm,
+                         num_threads=num_threads, val_batches=val_batches,
                          mode=mode, chunk_size=chunk_size, compile=compile, cuda_graphs=cuda_graphs)
 
     def run() -> SweepResult:

@@ -1,6 +1,6 @@
 """The options of a PyTorch search, as the user gave them (``SetupOptions``), and how each
 training step runs once they are checked (``TrainOptions``: device, dtype, mixed precision,
-accumulation, CPU threads).
+accumulation, gradient clipping, CPU threads).
 
 ``SetupOptions`` is built once by ``lrscout.torch.sweep`` (or ``TorchProblem``, or the range
 test) and handed down, so the keywords are listed here and nowhere else below the public
@@ -16,8 +16,11 @@ from typing import Any, Callable, ContextManager, Mapping
 
 import torch
 
-from .._validation import positive_int
+from .._validation import Optional, Real, positive_int
 from ..errors import InvalidConfigError
+
+# None (no clipping) or a positive finite norm: a zero norm would zero every gradient
+_MAX_GRAD_NORM = Optional(Real(low=0.0, low_open=True))
 
 _AMP_DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, torch.bfloat16: torch.bfloat16,
                "fp16": torch.float16, "float16": torch.float16, torch.float16: torch.float16}
@@ -42,6 +45,7 @@ class SetupOptions:
     dtype: Any = None
     amp: Any = None
     accumulation_steps: int = 1
+    max_grad_norm: float | None = None
     num_threads: int | None = None
     val_batches: int | None = None
     mode: str = "auto"
@@ -55,6 +59,8 @@ class TrainOptions:
     """``device``/``dtype``: where and in what precision the working copy lives (``None``: as
     the model is). ``amp``: ``"bf16"`` or ``"fp16"`` autocast (fp16 adds a ``GradScaler``).
     ``accumulation_steps``: micro-batches whose gradients are summed into one step.
+    ``max_grad_norm``: clip each candidate's gradient to this total L2 norm before its step, as
+    ``torch.nn.utils.clip_grad_norm_`` does (``None``: no clipping).
     ``num_threads``: torch's CPU threads during the search (restored after); ``None`` keeps the
     current setting, which is recorded either way."""
 
@@ -62,11 +68,13 @@ class TrainOptions:
     dtype: torch.dtype | None = None
     amp: torch.dtype | None = None
     accumulation_steps: int = 1
+    max_grad_norm: float | None = None
     num_threads: int | None = None
 
     @classmethod
     def resolve(cls, model: torch.nn.Module, *, device: Any = None, dtype: Any = None, amp: Any = None,
-                accumulation_steps: int = 1, num_threads: int | None = None) -> "TrainOptions":
+                accumulation_steps: int = 1, max_grad_norm: float | None = None,
+                num_threads: int | None = None) -> "TrainOptions":
         """Validate the user's options; ``device=None`` means the model's own device."""
         if device is None:
             first = next(iter(model.parameters()), None)
@@ -86,7 +94,8 @@ class TrainOptions:
             raise InvalidConfigError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
         threads = None if num_threads is None else positive_int("num_threads", num_threads)
         return cls(device=resolved, dtype=dtype, amp=None if amp is None else _AMP_DTYPES[amp],
-                   accumulation_steps=positive_int("accumulation_steps", accumulation_steps), num_threads=threads)
+                   accumulation_steps=positive_int("accumulation_steps", accumulation_steps),
+                   max_grad_norm=_MAX_GRAD_NORM("max_grad_norm", max_grad_norm), num_threads=threads)
 
     def autocast(self) -> ContextManager[Any]:
         if self.amp is None:
@@ -105,4 +114,13 @@ class TrainOptions:
             "dtype": None if self.dtype is None else str(self.dtype).replace("torch.", ""),
             "amp": None if self.amp is None else str(self.amp).replace("torch.", ""),
             "accumulation_steps": self.accumulation_steps,
+            "max_grad_norm": self.max_grad_norm,
         }
+
+    def clip_scale(self, grad_norm: torch.Tensor) -> torch.Tensor | None:
+        """The factor each candidate's gradients are multiplied by, from their (K,) total norms:
+        ``max_grad_norm / (norm + 1e-6)`` capped at 1, the formula of
+        ``torch.nn.utils.clip_grad_norm_``; ``None`` when nothing is clipped."""
+        if self.max_grad_norm is None:
+            return None
+        return (self.max_grad_norm / (grad_norm + 1e-6)).clamp(max=1.0)

@@ -85,7 +85,7 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
                stop_factor: float = 4.0, batch_loss: Callable[[torch.nn.Module, Any], Any] | None = None,
                optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
                device: Any = None, dtype: Any = None, amp: Any = None, accumulation_steps: int = 1,
-               num_threads: int | None = None) -> RangeTest:
+               max_grad_norm: float | None = None, num_threads: int | None = None) -> RangeTest:
     """Run the LR range test; returns ``lrscout.RangeTest`` (``suggestions`` and ``reasons``).
 
     The arguments after ``stop_factor`` mean what they mean in ``lrscout.torch.sweep``. Under
@@ -98,7 +98,8 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = 
         with preserved(device, threads):
             setup = SetupOptions(batch_loss=batch_loss, optimizer_kwargs=optimizer_kwargs, batch_size=batch_size,
                                  seed=seed, device=device, dtype=dtype, amp=amp,
-                                 accumulation_steps=accumulation_steps, num_threads=threads)
+                                 accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm,
+                                 num_threads=threads)
             bench = Workbench(model, optimizer, loss_fn, train_data, setup)
             return run_range_test(bench, options)
 

@@ -5,7 +5,8 @@ shared starting weights and random state), builds a fresh optimizer at its lr an
 the shared batches. A step: zero the gradients; for each micro-batch, forward under autocast
 and backward of loss / accumulation_steps (scaled when fp16 needs a GradScaler); record the
 mean micro-batch loss; stop here, before updating, if the stop rule says so (a NaN/inf loss
-always does); otherwise unscale, measure and step.
+always does); otherwise unscale, measure, clip to ``max_grad_norm`` when one is set (as
+``torch.nn.utils.clip_grad_norm_`` does) and step.
 
 ``run`` takes the lr per step, so the LR range test reuses it with a rising lr.
 """
@@ -91,10 +92,16 @@ class SequentialEngine:
                 if scaler is not None:
                     scaler.unscale_(optimizer)
                 grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-                record.grad_norm.append(float(measures.norms(g.unsqueeze(0) for g in grads)[0]))
+                grad_norm = measures.norms(g.unsqueeze(0) for g in grads)
+                record.grad_norm.append(float(grad_norm[0]))     # before clipping, as clip_grad_norm_ returns it
                 if not math.isfinite(loss_value) or stop(t, loss_value):
                     record.stopped = True
                     break
+                scale = bench.options.clip_scale(grad_norm)
+                if scale is not None:     # once per step, on the accumulated (and unscaled) gradient
+                    for p in params:
+                        if p.grad is not None:
+                            p.grad.mul_(scale.to(p.grad.dtype))
                 before = [p.detach().clone().unsqueeze(0) for p in params]
                 if scaler is not None:
                     scaler.step(optimizer)

@@ -3,7 +3,9 @@
 The working model's trained parameters are stacked into tensors with a leading K dimension;
 ``vmap(grad_and_value(functional_call(objective, ...)))`` gives every candidate's loss and
 gradient in one call, and ``optim_rules.StackedOptimizer`` applies torch.optim's update with a
-per-candidate lr vector. Untrained parameters and buffers are shared, unbatched. Random ops
+per-candidate lr vector; with ``max_grad_norm``, each candidate's gradients are first scaled
+by its own clipping factor (its total norm over its rows alone, as the sequential engine's).
+Untrained parameters and buffers are shared, unbatched. Random ops
 use ``randomness="same"``: every candidate draws the same dropout mask, as the sequential
 engine's candidates do (they all restart from one random state).
 
@@ -108,9 +110,12 @@ class VectorizedEngine:
     def _step(self, params: Tensors, state: Tensors, previous: torch.Tensor | None, lr: torch.Tensor, batch: Any,
               step: int) -> StepResult:
         grads, loss = self._grad(params, self._shared, batch)
-        new_params, new_state = self.rule.step(params, grads, state, lr, step)
         names = list(params)
-        grad_norm = measures.norms(grads[n] for n in names)
+        grad_norm = measures.norms(grads[n] for n in names)      # (K,): each candidate's own total norm
+        scale = self.bench.options.clip_scale(grad_norm)
+        if scale is not None:
+            grads = {n: g * scale.to(g.dtype).view(-1, *([1] * (g.dim() - 1))) for n, g in grads.items()}
+        new_params, new_state = self.rule.step(params, grads, state, lr, step)
         ratio, cosine, update = measures.update_stats([params[n] for n in names], [new_params[n] for n in names],
                                                       previous)
         return new_params, new_state, update, loss.detach(), grad_norm, ratio, cosine

@@ -65,7 +65,7 @@ class Workbench:
                                      "and initialise it) or pass a factory that builds it")
         self.options = TrainOptions.resolve(user_model, device=setup.device, dtype=setup.dtype, amp=setup.amp,
                                             accumulation_steps=setup.accumulation_steps,
-                                            num_threads=setup.num_threads)
+                                            max_grad_norm=setup.max_grad_norm, num_threads=setup.num_threads)
         if not any(p.requires_grad for p in user_model.parameters()):
             raise InvalidConfigError(f"the model ({type(user_model).__name__}) has no trainable parameters, so no "
                                      "learning rate can change it; pass the model whose weights you train")
