@@ -55,6 +55,24 @@ def test_sweep_lightning_uses_the_modules_optimizer_and_training_step():
     assert_unchanged(before, snapshot(module))
 
 
+def test_sweep_lightning_and_the_callback_clip_gradients_when_given_max_grad_norm(tmp_path):
+    X, Y = classification()
+
+    def first_step(**options):
+        trace = sweep_lightning(Classifier(), loader(X, Y, shuffle=False), lrs=[0.5], steps=3, mode="sequential",
+                                **options).candidates[0].trace
+        return trace.grad_norm[0], trace.update_ratio[0]
+
+    norm, free = first_step()
+    same_norm, clipped = first_step(max_grad_norm=0.01)
+    assert same_norm == norm and norm > 0.01
+    # the first SGD step is lr x gradient in every group, so clipping scales the whole update
+    assert clipped / free == pytest.approx(0.01 / (norm + 1e-6), rel=1e-4)
+    callback = LRScoutCallback(lrs=[0.01, 0.1], steps=3, mode="sequential", max_grad_norm=0.5)
+    _trainer(max_steps=20, callbacks=[callback]).fit(Classifier(), loader(X, Y))
+    assert callback.result.config["max_grad_norm"] == 0.5
+
+
 def test_callback_sweeps_inside_a_real_trainer_and_trains_at_the_chosen_lr(tmp_path):
     X, Y = classification()
     callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1, 1.0], steps=25)
