@@ -118,8 +118,10 @@ def test_the_decision_numbers_are_finite_floats_a_reporter_can_take(gpt2, tmp_pa
 def test_a_second_train_keeps_the_groups_the_first_split_and_says_so(bert_body, tmp_path):
     callback = LRScoutCallback(lrs=[1e-3, 1e-2, 1e-1], steps=15, mode="sequential", train_steps=None,
                                groups={"head": "classifier", "body": "bert"}, group_ratios=[1, 0.1])
+    # unclipped: clipped at the default 1.0, the first sweep picks 0.01, after whose step the second
+    # sweep's 15-step curves are too noisy to call any rate good -- and this test is about the groups
     trainer = make_trainer(bert_classifier(bert_body), tmp_path, data=Buckets, callbacks=[callback], max_steps=1,
-                           lr_scheduler_type="constant")
+                           lr_scheduler_type="constant", max_grad_norm=0.0)
     trainer.train()
     trainer.train()
     assert callback.result.group_lrs
