@@ -36,8 +36,8 @@ def sweep(model: Any, optimizer: Any, loss_fn: Callable[..., Any] | None = None,
           optimizer_kwargs: Mapping[str, Any] | None = None, batch_size: int | None = None, seed: int = 0,
           device: Any = None, dtype: Any = None, mode: str = "auto", amp: Any = None, accumulation_steps: int = 1,
           max_grad_norm: float | None = None, num_threads: int | None = None, chunk_size: int | None = None,
-          compile: bool = False, cuda_graphs: bool = False, val_batches: int | None = None, planner: Planner | None = None,
-          thresholds: Thresholds = DEFAULT_THRESHOLDS, prune: bool = True,
+          compile: bool = False, cuda_graphs: bool = False, val_batches: int | None = None,
+          planner: Planner | None = None, thresholds: Thresholds = DEFAULT_THRESHOLDS, prune: bool = True,
           on_batch: Callable[[BatchDone], None] | None = None, groups: Mapping[str, Any] | None = None,
           group_ratios: Sequence[float] = DEFAULT_GROUP_RATIOS) -> SweepResult:
     """Sweep learning rates for a PyTorch model and choose one; returns the core ``SweepResult``.
