@@ -195,3 +195,22 @@ class HeldAndRecorded:
     @staticmethod
     def release(folder: str | Path) -> None:
         Path(folder, "go").touch()
+
+
+class SlowToLoad:
+    """Trains like ``curve``, but a worker takes ``delay`` seconds to load it (unpickle it), as
+    a problem that reads its data set when it arrives, or a worker importing a big framework
+    on a busy machine does."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def __getstate__(self) -> dict:
+        return {"delay": self.delay}
+
+    def __setstate__(self, state: dict) -> None:
+        time.sleep(state["delay"])
+        self.delay = state["delay"]
+
+    def __call__(self, lr: float, steps: int) -> np.ndarray:
+        return curve(lr, steps)
