@@ -24,12 +24,19 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lrscout import SweepResult
 from lrscout.data import housing
 from lrscout.workflows.tabular import sweep_table
 
 NUDGE_ENV = "LRSCOUT_TEST_NUDGE"
+
+# No property test asserts time: Hypothesis's default 200 ms deadline per example and its
+# too-slow health check would fail a correct test on a loaded 2-core machine. Loaded here,
+# before the test modules, so every @settings(...) there starts from this profile.
+settings.register_profile("lrscout", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lrscout")
 
 
 def pytest_addoption(parser):

@@ -195,3 +195,39 @@ class HeldAndRecorded:
     @staticmethod
     def release(folder: str | Path) -> None:
         Path(folder, "go").touch()
+
+
+class SlowToLoad:
+    """Trains like ``curve``, but a worker takes ``delay`` seconds to load it (unpickle it), as
+    a problem that reads its data set when it arrives, or a worker importing a big framework
+    on a busy machine does."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def __getstate__(self) -> dict:
+        return {"delay": self.delay}
+
+    def __setstate__(self, state: dict) -> None:
+        time.sleep(state["delay"])
+        self.delay = state["delay"]
+
+    def __call__(self, lr: float, steps: int) -> np.ndarray:
+        return curve(lr, steps)
+
+
+class HoldsFrom:
+    """Trains like ``curve``, but a candidate at a learning rate of ``lr`` or more holds until
+    the file ``folder/go`` exists, so a test can act while it is known to be training. A hold
+    longer than ``hold_limit`` seconds raises, so a test that never acts fails instead of hanging."""
+
+    def __init__(self, folder: str | Path, lr: float, hold_limit: float = 60.0) -> None:
+        self.folder, self.lr, self.hold_limit = str(folder), lr, hold_limit
+
+    def __call__(self, lr: float, steps: int) -> np.ndarray:
+        deadline = time.monotonic() + self.hold_limit
+        while lr >= self.lr and not Path(self.folder, "go").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"lr {lr!r} was held {self.hold_limit:g} s and never released")
+            time.sleep(0.02)
+        return curve(lr, steps)

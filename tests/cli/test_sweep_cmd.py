@@ -451,7 +451,10 @@ def test_ctrl_c_before_any_candidate_finishes_leaves_earlier_outputs_alone(tmp_p
     proc = subprocess.Popen([str(LRSCOUT), "sweep", "reg.csv", "-t", "y", "--steps", "100000", "--json", "out.json",
                              "--report", "out.html"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(3)                 # started and training its first round, which takes far longer
+    journal = tmp_path / "out.journal.jsonl"   # opened as the sweep begins; its first round takes minutes
+    deadline = time.monotonic() + 60       # only bounds a start that never comes, however busy the machine
+    while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

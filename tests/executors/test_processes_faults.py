@@ -12,10 +12,10 @@ import multiprocessing
 import pytest
 
 import lrscout
-from executor_helpers import DiesAt, HangsAt, curve, kept
+from executor_helpers import DiesAt, HangsAt, SlowToLoad, curve, kept
 from lrscout import VerdictKind
 from lrscout.errors import InvalidConfigError
-from lrscout.executors import ProcessRunner, runner_for
+from lrscout.executors import ProcessRunner, processes, runner_for
 
 GRID = [1e-3, 1e-2, 1e-1, 1.0]
 
@@ -69,6 +69,47 @@ def test_a_hung_candidate_is_stopped_at_the_timeout_and_failed_without_a_retry()
     assert "no answer after 3 s (timeout)" in hung.verdict.reason
     assert [c.kind for c in result.candidates if c.lr != 1e-1] == \
         [VerdictKind.TOO_SLOW, VerdictKind.GOOD, VerdictKind.DIVERGED]
+
+
+def test_the_timeout_counts_from_when_a_worker_begins_its_candidate_not_from_its_start_up():
+    # each fresh worker takes 2 s to load the problem, twice the timeout: none of that is training
+    problem = lrscout.CallableProblem(SlowToLoad(2.0))
+    result = lrscout.sweep(problem, GRID, steps=60, executor=ProcessRunner(workers=2, timeout=1))
+    assert all(c.trace.error is None for c in result.candidates)
+    assert [c.kind for c in result.candidates] == \
+        [VerdictKind.TOO_SLOW, VerdictKind.GOOD, VerdictKind.GOOD, VerdictKind.DIVERGED]
+
+
+def test_ctrl_c_while_a_candidate_is_handed_to_an_idle_worker_leaves_no_worker_behind(monkeypatch):
+    handed = []
+    assign = processes._Worker.assign
+
+    def interrupted_on_the_second(worker, *args):
+        handed.append(worker)
+        if len(handed) == 2:  # the first candidate's worker, taken from the idle list again
+            raise KeyboardInterrupt
+        assign(worker, *args)
+
+    monkeypatch.setattr(processes._Worker, "assign", interrupted_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        ProcessRunner(workers=1).run(lrscout.CallableProblem(curve), [1e-3, 1e-2], 20, None)
+    assert handed[0] is handed[1]
+    assert not handed[0].process.is_alive()  # and the autouse check finds no child left
+
+
+def test_ctrl_c_while_a_worker_process_starts_leaves_no_worker_behind(monkeypatch):
+    started = []
+    start = processes.multiprocessing.context.SpawnProcess.start
+
+    def interrupted_once_started(process):
+        start(process)
+        started.append(process)
+        raise KeyboardInterrupt  # after the child exists, before the pool hears of it
+
+    monkeypatch.setattr(processes.multiprocessing.context.SpawnProcess, "start", interrupted_once_started)
+    with pytest.raises(KeyboardInterrupt):
+        ProcessRunner(workers=1).run(lrscout.CallableProblem(curve), [1e-3], 20, None)
+    assert len(started) == 1 and not started[0].is_alive()
 
 
 def test_timeout_is_validated_and_belongs_to_the_processes_executor():

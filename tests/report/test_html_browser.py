@@ -77,8 +77,9 @@ class Opened:
         return self.page.evaluate(f"(gd => {expression})(document.getElementById('{chart_id}'))")
 
     def wait_until(self, expression: str, chart_id: str = "curves-0") -> None:
-        """Plotly applies a legend click after its double-click window, so wait for the effect."""
-        self.page.wait_for_function(f"(gd => {expression})(document.getElementById('{chart_id}'))", timeout=5000)
+        """Plotly applies a legend click after its double-click window, so wait for the effect
+        (Playwright's usual 30 s bound: it only stops a wait for an effect that never comes)."""
+        self.page.wait_for_function(f"(gd => {expression})(document.getElementById('{chart_id}'))", timeout=30_000)
 
     def visible_card(self, panel: int = 0) -> str:
         return self.page.evaluate(

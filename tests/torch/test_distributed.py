@@ -1,11 +1,14 @@
 """Under torch.distributed every rank ends with the same decision: rank 0 sweeps, the others
-receive its result. Two CPU processes on gloo, spawned here with a free port and a time limit."""
+receive its result. Two CPU processes on gloo, spawned here with a time limit.
+
+Rank 0 serves the rendezvous store on a port the system picks and hands it to rank 1 through a
+file (a port picked free beforehand can be taken by another process before rank 0 binds it),
+and leaves last (rank 1 still talks to the store while it tears its group down)."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +18,27 @@ import pytest
 pytest.importorskip("torch")
 
 _RANK = """
-import json, os, sys
+import datetime, json, os, sys, time
 import torch, torch.distributed as dist
 from torch import nn
 import lrscout.torch as lt
 torch.set_num_threads(1)
-dist.init_process_group("gloo", rank=int(os.environ["RANK"]), world_size=2)
-rank = dist.get_rank()
+rank, port_file, limit = int(os.environ["RANK"]), os.environ["PORT_FILE"], datetime.timedelta(seconds=120)
+if rank == 0:
+    store = dist.TCPStore("127.0.0.1", 0, 2, is_master=True, timeout=limit, wait_for_workers=False)
+    with open(port_file + ".tmp", "w") as fh:
+        fh.write(str(store.port))
+    os.rename(port_file + ".tmp", port_file)          # whole or absent: rank 1 may read it at any moment
+else:
+    deadline = time.monotonic() + limit.total_seconds()
+    while not os.path.exists(port_file):
+        if time.monotonic() > deadline:
+            sys.exit("rank 0 never published its store's port")
+        time.sleep(0.02)
+    with open(port_file) as fh:
+        store = dist.TCPStore("127.0.0.1", int(fh.read()), 2, is_master=False, timeout=limit)
+dist.init_process_group("gloo", store=store, rank=rank, world_size=2)
+assert dist.get_rank() == rank
 g = torch.Generator().manual_seed(100 + rank)           # each rank has its own data shard
 X = torch.randn(128, 4, generator=g); Y = (X[:, 0] > 0.3 * rank).long()
 torch.manual_seed(0)
@@ -37,21 +54,18 @@ except Exception as exc:
 print(json.dumps({"rank": rank, "result": result.to_dict(), "error": error}), flush=True)
 dist.barrier()                 # leave together: a rank tearing gloo down while the other still talks can abort
 dist.destroy_process_group()
+if rank == 0:
+    store.wait(["rank 1 left"])    # the store lives in this process: it goes only when nobody uses it
+else:
+    store.set("rank 1 left", "")
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_every_rank_gets_rank_zeros_result_and_its_errors():
-    port = _free_port()
+def test_every_rank_gets_rank_zeros_result_and_its_errors(tmp_path):
     src = str(Path(__file__).resolve().parents[2] / "src")
     procs = []
     for rank in (0, 1):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+        env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", PORT_FILE=str(tmp_path / "store-port"),
                    OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
         procs.append(subprocess.Popen([sys.executable, "-c", _RANK], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))

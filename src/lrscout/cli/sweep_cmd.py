@@ -169,6 +169,10 @@ def run(data: str, target: str, model: str | None, features: str | None, lrs: st
                                          resume=resume, **options)
             except SweepInterrupted as stopped:
                 result, interrupted, comparison = stopped.result, True, None
+            except KeyboardInterrupt:  # the sweep had begun (its journal may exist) but no candidate had
+                _drop_empty_journal(journal, journal_was_there)
+                out.print("interrupted before any candidate finished: nothing written")
+                return EXIT_INTERRUPTED
     except BaseException:
         _drop_empty_journal(journal, journal_was_there)
         raise
@@ -225,9 +229,13 @@ def _drop_empty_journal(journal: Path | None, was_there: bool) -> None:
     from ..executors.journal import read_journal
 
     try:
-        if not read_journal(journal).candidates:
-            journal.unlink()
-    except (LrscoutError, OSError):
+        try:
+            empty = not read_journal(journal).candidates
+        except LrscoutError:  # not even a whole header (Ctrl-C as it was created): this run's, holding nothing
+            empty = True
+        if empty:
+            journal.unlink(missing_ok=True)
+    except OSError:
         pass
 
 

@@ -11,9 +11,16 @@ it. Here every worker holds at most one task, so a death is charged to exactly t
 candidate: it is retried on a fresh worker up to ``max_retries`` times, then recorded as a
 failed trace saying why, and the other candidates carry on. An exception raised by the
 problem itself is not a fault of the worker: it propagates to the caller, as it would inline.
-A worker that holds a candidate longer than ``timeout`` seconds is taken to be hung (a
+A worker that trains a candidate longer than ``timeout`` seconds is taken to be hung (a
 deadlock, a stalled data source): it is killed and the candidate recorded as failed at once,
-since a retry would most likely hang again.
+since a retry would most likely hang again. The clock starts when the worker begins the
+candidate (it says so), not when it is handed it: a fresh worker first imports its modules and
+loads the problem, which on a busy machine can take longer than a short timeout. A worker that
+never begins is bounded too, by the timeout plus ``STARTUP_ALLOWANCE``.
+
+Every worker the pool starts is tracked from before its process starts until it is stopped, so
+Ctrl-C landing anywhere (while a worker starts, or while a candidate is handed over) leaves no
+worker behind.
 
 Workers are started with ``spawn``, so they share nothing with the parent (no inherited
 threads or locks, as ``fork`` would give): the problem must be picklable, and a script that
@@ -46,6 +53,9 @@ if TYPE_CHECKING:
     from multiprocessing.context import ForkServerContext, SpawnContext
 
 START_METHODS = ("spawn", "forkserver")
+# seconds a worker may take to begin a candidate (start, import, load the problem), beyond the
+# timeout: generous, since it only bounds a worker that never comes up
+STARTUP_ALLOWANCE = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,8 @@ class ProcessRunner:
     ``threads`` caps each worker's math libraries (default: its share of the cores);
     ``max_retries`` is how many times a candidate whose worker died is tried again;
     ``timeout`` (seconds, default none) is how long one candidate may train before its
-    worker is taken to be hung, killed, and the candidate recorded as failed.
+    worker is taken to be hung, killed, and the candidate recorded as failed (counted from
+    when the worker begins it, so a worker's start-up is not charged to its first candidate).
     """
 
     workers: int | None = None
@@ -103,6 +114,7 @@ class ProcessPool:
     def __init__(self, config: ProcessRunner) -> None:
         self.config = config
         self._idle: list[_Worker] = []
+        self._live: set[_Worker] = set()   # every worker started and not yet stopped, busy or idle
         self._payload: tuple[Problem, bytes] | None = None
         # one of START_METHODS (ProcessRunner checked it), whose contexts make processes
         self._context = cast("SpawnContext | ForkServerContext", multiprocessing.get_context(config.start_method))
@@ -117,9 +129,14 @@ class ProcessPool:
         return repr(self.config)
 
     def close(self, now: bool = False) -> None:
-        workers, self._idle = self._idle, []
+        # the idle ones, and any that Ctrl-C caught between the idle list and a task
+        workers, self._idle = list(self._live), []
         for worker in workers:
-            worker.stop(now)
+            self._stop(worker, now)
+
+    def _stop(self, worker: "_Worker", now: bool) -> None:
+        worker.stop(now)
+        self._live.discard(worker)
 
     def run(self, problem: Problem, lrs: Sequence[float], steps: int, pruner: DivergencePruner | None) -> list[Trace]:
         return self.run_reporting(problem, lrs, steps, pruner, None)
@@ -141,15 +158,19 @@ class ProcessPool:
                                  timeout=self._until_first_deadline(busy)))
                 for worker in self._overdue(busy, ready):
                     task = busy.pop(worker)
-                    worker.stop(now=True)
-                    reason = f"no answer after {self.config.timeout:g} s (timeout): its worker was taken to be hung"
-                    self._finish(done, task.index, failed_trace(task.lr, reason), on_trace)
+                    self._stop(worker, now=True)
+                    assert self.config.timeout is not None  # only a timeout makes a worker overdue
+                    self._finish(done, task.index, failed_trace(task.lr, worker.overdue_reason(self.config.timeout)),
+                                 on_trace)
                 for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
-                    task = busy.pop(worker)
                     reply = worker.reply()
+                    if reply is not None and reply[0] == "began":  # its clock starts now; the answer follows
+                        worker.began = time.monotonic()
+                        continue
+                    task = busy.pop(worker)
                     if reply is None:  # the worker died with the task: charge it to this candidate
                         reason = worker.death()
-                        worker.stop(now=True)
+                        self._stop(worker, now=True)
                         if task.attempt < self.config.max_retries:
                             pending.appendleft(task.again(reason))
                         else:
@@ -158,7 +179,7 @@ class ProcessPool:
                     if worker.process.is_alive():
                         self._idle.append(worker)
                     else:  # answered, then died: its result stands, the worker is not reused
-                        worker.stop(now=True)
+                        self._stop(worker, now=True)
                     if reply[0] == "raised":
                         raise _reraise(reply)
                     (trace,) = reply[1]
@@ -166,7 +187,7 @@ class ProcessPool:
         except BaseException:
             # Ctrl-C or an error: the candidates still training are abandoned, not waited for
             for worker in busy:
-                worker.stop(now=True)
+                self._stop(worker, now=True)
             raise
         return [done[i] for i in range(len(lrs))]
 
@@ -174,14 +195,14 @@ class ProcessPool:
         if self.config.timeout is None:
             return None
         now = time.monotonic()
-        return max(0.0, min(w.started + self.config.timeout - now for w in busy))
+        return max(0.0, min(w.deadline(self.config.timeout) - now for w in busy))
 
     def _overdue(self, busy: Mapping["_Worker", "_Task"], ready: set) -> list["_Worker"]:
         """Workers past the timeout that have not answered (an answer in hand still counts)."""
         if self.config.timeout is None:
             return []
         now = time.monotonic()
-        return [w for w in busy if now - w.started >= self.config.timeout
+        return [w for w in busy if now >= w.deadline(self.config.timeout)
                 and w.conn not in ready and w.process.sentinel not in ready]
 
     def _pickled(self, problem: Problem) -> bytes:
@@ -204,11 +225,13 @@ class ProcessPool:
         # spawned children inherit os.environ at start: the thread caps are in place before the
         # child imports NumPy, which is the only moment OpenBLAS reads them
         env = thread_env(threads)
+        worker = _Worker(process, parent)
+        self._live.add(worker)  # before it starts: Ctrl-C during the start must still stop it
         with restored_environment(env):
             os.environ.update(env)
             process.start()
         child.close()
-        return _Worker(process, parent)
+        return worker
 
 
 @dataclass(frozen=True)
@@ -245,10 +268,11 @@ class _Worker:
         self.process = process
         self.conn = conn
         self._problem: bytes | None = None
-        self.started = time.monotonic()
+        self.handed = time.monotonic()     # when it was given its task
+        self.began: float | None = None    # when it said it began training it
 
     def assign(self, task: _Task, payload: bytes, steps: int, pruner: DivergencePruner | None) -> None:
-        self.started = time.monotonic()
+        self.handed, self.began = time.monotonic(), None
         try:
             if self._problem is not payload:
                 self.conn.send(("problem", payload))
@@ -256,6 +280,19 @@ class _Worker:
             self.conn.send(("train", task.lr, steps, pruner))
         except OSError:
             pass  # it died before taking the task: its sentinel reports the death next
+
+    def deadline(self, timeout: float) -> float:
+        """When the task's time is up: ``timeout`` after it began, or, until it begins, after it
+        was handed over plus the start-up allowance."""
+        if self.began is not None:
+            return self.began + timeout
+        return self.handed + timeout + STARTUP_ALLOWANCE
+
+    def overdue_reason(self, timeout: float) -> str:
+        if self.began is not None:
+            return f"no answer after {timeout:g} s (timeout): its worker was taken to be hung"
+        return (f"its worker did not begin the candidate within {timeout + STARTUP_ALLOWANCE:g} s "
+                f"(the {timeout:g} s timeout plus {STARTUP_ALLOWANCE:g} s to start): it was taken to be hung")
 
     def reply(self) -> tuple | None:
         """The worker's answer, or None when it died instead of answering."""
@@ -277,6 +314,9 @@ class _Worker:
         return f"exit code {code}"
 
     def stop(self, now: bool) -> None:
+        if self.process.pid is None:  # Ctrl-C came before its process started
+            self.conn.close()
+            return
         if not now and self.process.is_alive():
             try:
                 self.conn.send(("stop",))
@@ -339,6 +379,7 @@ def _serve(conn: Connection, threads: int) -> None:
         try:
             if load_error is not None:
                 raise load_error
+            conn.send(("began",))  # the parent's timeout counts from here
             reply: tuple = ("trace", problem.train([lr], steps, pruner=pruner))
         except Exception as exc:
             reply = ("raised", _portable(exc), traceback.format_exc())

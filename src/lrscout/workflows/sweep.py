@@ -97,7 +97,8 @@ def sweep(
     pool of ``workers`` processes), ``"ray"``, or a runner instance. ``journal`` is a file
     that records each candidate as it finishes; with ``resume=True`` the candidates it already
     holds for the same configuration are not trained again. Ctrl-C raises
-    ``SweepInterrupted`` carrying the partial result.
+    ``SweepInterrupted`` carrying the partial result (a plain ``KeyboardInterrupt`` while the
+    sweep is still setting up, before any candidate could begin).
 
     ``max_points`` keeps each candidate's curves in the result to at most that many points
     (``Trace.compact``: block means, first and last step exact), for long windows whose every
@@ -204,6 +205,7 @@ def sweep(
         if book is not None:  # the journal first: what a result holds is always on disk too
             book.append(trace, read_curves([trace], thresholds)[0])
 
+    training: _Training | None = None   # Ctrl-C may land before it exists
     try:
         with opened(run) as active:
             training = _Training(active, problem, pruner, {} if book is None else book.finished_all, finished,
@@ -239,6 +241,8 @@ def sweep(
         return _result(candidates, thresholds, {**run_config, **_run_info(problem)}, training, stats, max_points,
                        decision)
     except KeyboardInterrupt:
+        if training is None:
+            raise  # still setting up: no candidate began, nothing to carry
         partial = {**run_config, **_run_info(problem), "interrupted": True}
         training.flush_in_flight()
         raise SweepInterrupted(_result(_read(list(training.latest.values()), thresholds), thresholds, partial,
