@@ -2,7 +2,7 @@
 times, then recorded as failed with the reason; the sweep finishes with the others.
 
 ``DiesAt`` makes the worker training one learning rate kill itself with SIGKILL, as the
-kernel's OOM killer or an operator would. (Ray's side of this lives in test_runners_ray.py.)
+kernel's OOM killer or an operator would. (Ray's side of this lives in test_ray.py.)
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def three_nodes():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(MARKER, marker)
         mp.setenv("RAY_TMPDIR", temp)         # sessions and the cluster-address file stay in here
-        mp.setenv("RAY_AUTH_MODE", "disabled")  # a test cluster; token auth is test_runners_ray's part
+        mp.setenv("RAY_AUTH_MODE", "disabled")  # a test cluster; token auth is test_ray's part
         mp.delenv("RAY_ADDRESS", raising=False)
         mp.setenv("PYTHONPATH", os.pathsep.join(p for p in [tests_dir, src_dir, *sys.path] if p))
         try:
