@@ -69,7 +69,9 @@ def test_sweep_lightning_and_the_callback_clip_gradients_when_given_max_grad_nor
     # the first SGD step is lr x gradient in every group, so clipping scales the whole update
     assert clipped / free == pytest.approx(0.01 / (norm + 1e-6), rel=1e-4)
     callback = LRScoutCallback(lrs=[0.01, 0.1], steps=3, mode="sequential", max_grad_norm=0.5)
-    _trainer(max_steps=20, callbacks=[callback]).fit(Classifier(), loader(X, Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # Lightning's own notices, as in the tests below
+        _trainer(max_steps=20, callbacks=[callback], default_root_dir=tmp_path).fit(Classifier(), loader(X, Y))
     assert callback.result.config["max_grad_norm"] == 0.5
 
 
