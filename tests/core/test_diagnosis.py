@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from lrscout import (FindingKind, LinearRegression, LogisticRegression, NumpyProblem, Severity, SoftmaxRegression,
                      SweepResult, VerdictKind, log_grid, sweep)
@@ -95,9 +96,15 @@ def test_sklearn_datasets_in_raw_units_are_badly_scaled_and_standardized_they_ar
 
 @pytest.mark.parametrize("name", sorted(SKLEARN))
 def test_clean_standardized_problems_raise_no_false_alarm(name):
-    """Standardized, batches of 32, the default ladder: at most a note that the grid could go higher."""
-    _, found = diagnosed(sklearn_problem(name, "standard"))
-    assert set(found) <= {K.GRID_EDGE}
+    """Standardized, batches of 32, the default ladder: at most a note that the grid could go
+    higher, and that the classes are separable only where a boundary does separate them
+    (scikit-learn's nearly unregularised logistic regression fits every training row)."""
+    problem = sklearn_problem(name, "standard")
+    _, found = diagnosed(problem)
+    assert set(found) <= {K.GRID_EDGE, K.SEPARABLE}
+    if K.SEPARABLE in found:
+        fit = SkLogisticRegression(C=1e8, max_iter=100_000).fit(problem.X, problem.y)
+        assert fit.score(problem.X, problem.y) == 1.0
 
 
 def test_without_data_statistics_the_zigzag_of_a_narrow_valley_is_still_noticed():
@@ -264,3 +271,32 @@ def test_gradients_that_are_all_zero_are_no_explosion_and_the_sweep_survives_the
     y = np.r_[np.zeros(32), np.ones(32)]
     result = sweep(NumpyProblem(LogisticRegression(), X, y), lrs=[1e-3, 1e-2, 1e-1], steps=30)
     assert all(f.kind is not FindingKind.EXPLODING_GRADIENTS for f in result.findings)
+
+
+# --- separable classes -------------------------------------------------------------------
+
+def blobs(flip: float, rows: int = 200, seed: int = 0) -> NumpyProblem:
+    """Two Gaussian clouds 8 standard deviations apart, a share ``flip`` of the labels flipped."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(rows) % 2).astype(float)
+    X = rng.normal(size=(rows, 2)) + 4.0 * (2 * y[:, None] - 1)
+    y = np.where(rng.random(rows) < flip, 1 - y, y)
+    cut = int(0.8 * rows)
+    return NumpyProblem(LogisticRegression(), X[:cut], y[:cut], X_val=X[cut:], y_val=y[cut:])
+
+
+def test_separable_classes_are_named_with_the_run_length_as_the_limit_and_overlapping_ones_are_not():
+    result, found = diagnosed(blobs(flip=0.0), LADDER, 100)
+    finding = found[K.SEPARABLE]
+    assert finding.severity is Severity.WARNING and finding.evidence["lr"] == result.chosen_lr
+    assert finding.evidence["train_loss"] < 0.05
+    assert finding.evidence["smaller_train_loss"] / finding.evidence["train_loss"] >= (
+        finding.evidence["lr"] / finding.evidence["smaller_lr"]) ** 0.5
+    assert "the run's length sets how far the model goes, not the rate" in finding.remedy
+    _, found = diagnosed(blobs(flip=0.2), LADDER, 100)            # the loss has a floor above 0
+    assert K.SEPARABLE not in found
+
+
+def test_a_regression_never_reads_as_separable_classes():
+    _, found = diagnosed(housing_problem("standard", batch_size=None), LADDER, 200)
+    assert K.SEPARABLE not in found

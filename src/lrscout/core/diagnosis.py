@@ -49,6 +49,13 @@ shares with the curve analysis are passed as ``reading``.
   says nothing about the rate), a class with fewer than ``rare_class_rows`` training rows (a
   warning: too few to learn from or to judge a rate by) or under ``rare_class_share`` of them
   (info: the loss, and so every curve, is mostly the other classes').
+- **Separable classes.** For classifiers: at the chosen rate the training loss ends below
+  ``separable_loss`` and below the next smaller stable rate's, at the same step, by at least
+  the square root of their ratio (where classes overlap, larger stable rates end level at the
+  loss's floor). A boundary separates the training classes, so an unregularised model's weights
+  grow for as long as it trains; its loss on new rows can rise while a small validation split
+  shows nothing. The run's length, not the rate, sets how far it goes (benchmarks/TABLES.md:
+  the largest misses of the command line on small tables are such data).
 
 Findings come warnings first; each kind appears at most once.
 """
@@ -100,6 +107,10 @@ class DiagnosisThresholds:
       best, and a validation split a row or two).
     - ``rare_class_share``: a class under this share of the training rows leaves the loss, and
       every curve, mostly to the other classes (0.01: one row in a hundred).
+    - ``separable_loss``: a classifier whose training loss at the chosen rate ends below this
+      (mean cross-entropy per row; 0.05: about 95% on the right class), and below the next
+      smaller stable rate's by at least the square root of their ratio, is fitting classes
+      that a boundary separates: its weights grow without end.
     """
 
     scaling_condition_gain: float = 30.0
@@ -114,6 +125,7 @@ class DiagnosisThresholds:
     overfit_warning_gap: float = 0.25
     rare_class_rows: int = 10
     rare_class_share: float = 0.01
+    separable_loss: float = 0.05
 
     def __post_init__(self) -> None:
         finite_real("scaling_condition_gain", self.scaling_condition_gain, low=1.0, low_open=True)
@@ -128,6 +140,7 @@ class DiagnosisThresholds:
         finite_real("overfit_warning_gap", self.overfit_warning_gap, low=0.0)
         positive_int("rare_class_rows", self.rare_class_rows, minimum=0)
         finite_real("rare_class_share", self.rare_class_share, low=0.0, high=1.0)
+        finite_real("separable_loss", self.separable_loss, low=0.0, low_open=True)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -174,6 +187,7 @@ def diagnose(
             # too-high verdicts on rates that do not move the model say nothing about the grid
             None if misread else _grid_edge(ordered, decision),
             _class_balance(data_stats, thresholds),
+            _separable(ordered, decision, data_stats, thresholds),
         ]
     findings = [f for f in found if f is not None]
     return tuple(sorted(findings, key=lambda f: f.severity is not Severity.WARNING))
@@ -591,3 +605,46 @@ def _class_balance(stats: DataStats | None, t: DiagnosisThresholds) -> Finding |
 
 __all__ = ["DEFAULT_DIAGNOSIS_THRESHOLDS", "DiagnosisThresholds", "diagnose",
            "suggested_grid"]
+
+
+# --- separable classes ----------------------------------------------------------------------
+
+def _separable(candidates: Sequence[Candidate], decision: Decision, stats: DataStats | None,
+               t: DiagnosisThresholds) -> Finding | None:
+    """A classifier whose training loss at the chosen rate nears 0 and sits below the next smaller
+    stable rate's, at the same step, by at least the square root of their rates' ratio: at a
+    positive floor (classes that overlap) larger stable rates end level, while on separable
+    classes the loss only falls faster with the rate, for as long as the model trains."""
+    if stats is None or stats.class_counts is None or decision.lr is None:
+        return None
+    stable = [c for c in candidates if c.kind.is_stable and not c.trace.pruned]
+    chosen = next((c for c in stable if c.lr == decision.lr), None)
+    below = [c for c in stable if c.lr < decision.lr]
+    if chosen is None or not below:
+        return None
+    smaller = below[-1]
+    xc, xs = _finite_prefix(chosen.train_loss), _finite_prefix(smaller.train_loss)
+    n = min(xc.size, xs.size)
+    if n < t.min_steps or not (np.all(xc[:n] > 0) and np.all(xs[:n] > 0)):
+        return None
+    tail = max(1, n // 10)
+    end, end_smaller = float(xc[n - tail:n].mean()), float(xs[n - tail:n].mean())
+    if not (end < t.separable_loss and end_smaller / end >= math.sqrt(chosen.lr / smaller.lr)):
+        return None
+    val_rows = None if stats.val_class_counts is None else int(sum(stats.val_class_counts))
+    val_text = "" if not val_rows else f" ({val_rows} rows)"
+    return Finding(
+        FindingKind.SEPARABLE, Severity.WARNING,
+        f"the training classes look separable: at lr {_g(chosen.lr)} the training loss reached {end:.3g} after "
+        f"{n} steps ({100 * end / float(xc[0]):.2g}% of its start), {end_smaller / end:.3g}x lower than lr "
+        f"{_g(smaller.lr)}'s at the same step. Classes that overlap leave a floor that larger rates reach alike; "
+        f"here a larger rate only makes the weights grow faster, and without regularisation they grow for as "
+        f"long as the model trains: it becomes ever more confident, and its loss on new rows can rise, which a "
+        f"small validation split{val_text} may not show",
+        "Here the run's length sets how far the model goes, not the rate: stop earlier (a shorter run or a "
+        "smaller rate), add regularisation (weight decay in a framework model; the built-in models have "
+        "none) or more data, and judge on a larger validation split before trusting a long run.",
+        {"lr": chosen.lr, "train_loss": end, "start_loss": float(xc[0]), "steps": float(n),
+         "smaller_lr": smaller.lr, "smaller_train_loss": end_smaller,
+         **({"val_rows": float(val_rows)} if val_rows else {})},
+    )

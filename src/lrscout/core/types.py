@@ -388,6 +388,7 @@ class FindingKind(str, Enum):
     OVERFITTING = "overfitting"
     GRID_EDGE = "grid_edge"
     CLASS_BALANCE = "class_balance"
+    SEPARABLE = "separable"
 
 
 class Severity(str, Enum):
