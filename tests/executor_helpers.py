@@ -41,9 +41,17 @@ def kept(losses: np.ndarray) -> list[float]:
 
 def sleepy_train(lr: float, steps: int) -> np.ndarray:
     """``curve``, after a pause (``LRSCOUT_TEST_DELAY`` seconds), logging each call's lr to the
-    file named by ``LRSCOUT_TEST_CALLS`` (so a test can see which candidates were trained)."""
+    file named by ``LRSCOUT_TEST_CALLS`` (so a test can see which candidates were trained).
+
+    With ``LRSCOUT_TEST_HOLD_AFTER=N`` (and the calls file), a call made once N calls are
+    logged holds (up to 60 s, then raises) so that a test can kill the process while it is
+    known to be training, however slow the machine."""
     time.sleep(float(os.environ.get("LRSCOUT_TEST_DELAY", "0")))
     log = os.environ.get("LRSCOUT_TEST_CALLS")
+    hold_after = os.environ.get("LRSCOUT_TEST_HOLD_AFTER")
+    if log and hold_after and Path(log).exists() and len(Path(log).read_text().split()) >= int(hold_after):
+        time.sleep(60)
+        raise TimeoutError(f"lr {lr!r} was held 60 s and the process was never killed")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"{lr!r}\n")
