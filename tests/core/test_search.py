@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import lrscout
 from lrscout.errors import InvalidConfigError
-from lrscout.core.search import MIN_BUDGET, SearchBudget, search_budget
+from lrscout.core.search import MIN_BUDGET, SearchBudget, search_budget, share_for_a_read_run
 
 
 def regression(seed: int = 0, n: int = 400, scales=(1.0, 2.0, 3.0, 4.0)) -> lrscout.NumpyProblem:
@@ -121,7 +121,9 @@ def test_the_budget_is_never_more_than_the_run_and_its_share(train_steps, share)
     except InvalidConfigError as exc:
         assert "budget_share" in str(exc) and str(train_steps) in str(exc)
         return
-    assert MIN_BUDGET <= budget.steps <= train_steps * (0.3 if share is None else share)
+    # the share of a whole count of steps: 50/97 x 97 computes as 49.999..., and is 50
+    assert MIN_BUDGET <= budget.steps <= train_steps * (0.3 if share is None else share) + 1e-9
+    assert budget.steps <= train_steps
     assert budget.horizon <= train_steps and budget.bracket_window <= budget.horizon
 
 
@@ -130,6 +132,16 @@ def test_a_run_too_short_to_search_at_its_share_is_refused_with_what_to_change()
         lrscout.sweep(regression(), train_steps=100)
     result = lrscout.sweep(regression(), train_steps=100, budget_share=1.0)   # the run itself: allowed
     assert result.search_steps <= 100
+
+
+def test_a_run_read_from_a_trainer_too_short_for_the_default_share_gets_the_smallest_search():
+    for run in range(MIN_BUDGET, 200):          # every length, 97 and 161 included (float rounding)
+        share = share_for_a_read_run(run, None)
+        budget = search_budget(None, run, share)
+        assert budget.steps == (MIN_BUDGET if share is not None else int(0.3 * run + 1e-9))
+        assert MIN_BUDGET <= budget.steps <= run
+    assert share_for_a_read_run(100, 0.4) is None       # the caller's share stands, and is refused as given
+    assert share_for_a_read_run(40, None) is None       # shorter than the smallest search: refused
 
 
 def test_budget_share_without_the_runs_length_is_refused():

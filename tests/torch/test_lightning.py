@@ -156,6 +156,13 @@ def test_sweep_lightning_reads_the_runs_length_from_a_trainer_and_an_explicit_on
     assert explicit.train_steps == 1000 and explicit.search_steps <= 300
 
 
+def test_a_short_run_read_from_the_trainer_gets_the_smallest_search_never_more_than_the_run(tmp_path):
+    X, Y = classification()
+    result = sweep_lightning(Classifier(), loader(X, Y), trainer=_trainer(default_root_dir=tmp_path, max_steps=97))
+    assert result.train_steps == 97 and result.config["budget_share"] == pytest.approx(50 / 97)
+    assert result.search_steps <= 50
+
+
 def test_a_trainer_without_an_end_leaves_the_choice_for_runs_of_about_its_window(tmp_path):
     from lrscout.torch.lightning import run_length
 

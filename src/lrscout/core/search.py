@@ -143,7 +143,7 @@ def search_budget(steps: int | None, train_steps: int | None, budget_share: floa
         # at least the first round on the shortest windows, however short the window asked for
         return SearchBudget(max(SEARCH_FACTOR * horizon, MIN_BUDGET), horizon)
     share = DEFAULT_SHARE if budget_share is None else budget_share
-    budget = int(share * train_steps)
+    budget = int(share * train_steps + 1e-9)    # 50/97 x 97 is 49.999...: the share of a whole count
     if budget < MIN_BUDGET:
         raise InvalidConfigError(
             f"train_steps={train_steps} at budget_share={share:g} leaves the search {budget} steps, fewer than the "
@@ -152,6 +152,18 @@ def search_budget(steps: int | None, train_steps: int | None, budget_share: floa
             "or give a grid to try (lrs=..., --lrs)")
     horizon = train_steps if steps is None else min(steps, train_steps)
     return SearchBudget(budget, horizon, train_steps, share)
+
+
+def share_for_a_read_run(train_steps: int, budget_share: float | None) -> float | None:
+    """The ``budget_share`` for a run whose length was read from a trainer rather than given:
+    ``None`` (the caller's share, or the default) except where the default share leaves less
+    than the smallest search and the run still holds one (``MIN_BUDGET`` to
+    ``MIN_BUDGET / DEFAULT_SHARE`` steps); then the smallest search, a larger share of the run
+    but never more than it. The user added a finder to a short run; they did not ask for 30%.
+    """
+    if budget_share is None and MIN_BUDGET <= train_steps < MIN_BUDGET / DEFAULT_SHARE:
+        return MIN_BUDGET / train_steps
+    return None
 
 
 @dataclass

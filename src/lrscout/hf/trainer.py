@@ -34,7 +34,7 @@ import transformers
 
 from ..errors import InvalidConfigError
 from ..core.result import SweepResult
-from ..core.search import DEFAULT_SHARE, MIN_BUDGET, search_budget
+from ..core.search import DEFAULT_SHARE, MIN_BUDGET, search_budget, share_for_a_read_run
 from ..torch.api import sweep as torch_sweep
 from ..torch.rates import unwrap_optimizer
 
@@ -133,10 +133,8 @@ def run_train_steps(config: Mapping[str, Any], lrs: Sequence[float] | None, step
     included) when passed, else the run's length read from the Trainer -- checked here, so that
     a run too short for the search says where its length came from and how to choose without it.
 
-    A run read from the Trainer that is too short for the default share (under
-    ``MIN_BUDGET / DEFAULT_SHARE`` steps) but not for the smallest search gets the smallest
-    search (``MIN_BUDGET`` steps, a larger share of the run, never more than the run): the
-    user added a finder to a short run, not a 30% budget."""
+    A run read from the Trainer that is too short for the default share gets the smallest
+    search (``lrscout.core.search.share_for_a_read_run``)."""
     if "train_steps" in options:
         given = options["train_steps"]
         return given, "none: train_steps=None was passed" if given is None else "the caller (train_steps=)", None
@@ -145,8 +143,7 @@ def run_train_steps(config: Mapping[str, Any], lrs: Sequence[float] | None, step
         return None, where, None
     share = None
     if lrs is None and options.get("planner") is None:
-        if options.get("budget_share") is None and MIN_BUDGET <= run_steps < MIN_BUDGET / DEFAULT_SHARE:
-            share = MIN_BUDGET / run_steps
+        share = share_for_a_read_run(run_steps, options.get("budget_share"))
         try:
             search_budget(steps, run_steps, share if share is not None else options.get("budget_share"))
         except InvalidConfigError as exc:

@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ..core.result import SweepResult
+from ..core.search import share_for_a_read_run
 from ..errors import BackendUnavailableError, InvalidConfigError
 from .api import sweep
 from .rates import apply_group_rates, set_chosen_rate
@@ -104,6 +105,9 @@ def sweep_lightning(module: "pl.LightningModule", train_dataloaders: Any = None,
     if train_steps is None and lrs is None and options.get("planner") is None:
         attached = trainer if trainer is not None else getattr(module, "_trainer", None)
         train_steps = None if attached is None else run_length(attached)
+        share = None if train_steps is None else share_for_a_read_run(train_steps, options.get("budget_share"))
+        if share is not None:    # a short run read from the trainer: the smallest search
+            options = {**options, "budget_share": share}
     if train_dataloaders is None:
         if datamodule is None:
             raise InvalidConfigError("give train_dataloaders or a datamodule")
