@@ -47,7 +47,7 @@ import torch
 import lrscout
 import lrscout.torch as lt
 
-from .torch_sweep import LR_HIGH, LR_LOW, MODELS, Case, lightning_lr_find, make_case
+from .torch_sweep import LR_HIGH, LR_LOW, MODELS, Case, lightning_lr_find, make_case, save_json
 
 EARLY_STEPS = 20
 RTOL = 1e-3          # on the CPU: another summation order changes the last digits
@@ -255,10 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"- {r.model}: {r.description}; mode='auto' picks {r.auto_picks}" + (f"; {notes}" if notes else ""))
     print(f"- total: {total:.0f} s; environment: {json.dumps(env)}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"settings": asdict(s), "rows": [asdict(r) for r in rows], "table_markdown": table,
-                       "environment": env, "total_s": total}, fh, indent=2)
-            fh.write("\n")
+        save_json(args.json, s, rows, table, env, total)
     ran = [m for r in rows for k, m in r.variants.items() if not (k == "graphs" and s.device == "cpu")]
     raised = any(m.note.startswith("raised") for m in ran)
     return 0 if all(r.full_length and r.curves_match for r in rows) and not raised else 1

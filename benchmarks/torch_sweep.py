@@ -213,6 +213,14 @@ def _clone(model: nn.Module) -> nn.Module:
     return copy.deepcopy(model)
 
 
+def save_json(path: str, settings: Any, rows: Sequence[Any], table: str, env: dict[str, Any], total: float) -> None:
+    """A run's settings, rows, markdown table and environment as JSON (this benchmark's and gpu.py's)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"settings": asdict(settings), "rows": [asdict(r) for r in rows], "table_markdown": table,
+                   "environment": env, "total_s": total}, fh, indent=2)
+        fh.write("\n")
+
+
 def lightning_available() -> bool:
     try:
         import pytorch_lightning  # noqa: F401
@@ -458,10 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"- total benchmark time: {total:.0f} s")
     print(f"- environment: {json.dumps(env)}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"settings": asdict(s), "rows": [asdict(r) for r in rows], "table_markdown": table,
-                       "environment": env, "total_s": total}, fh, indent=2)
-            fh.write("\n")
+        save_json(args.json, s, rows, table, env, total)
     return 0 if all(r.full_length and r.curves_match for r in rows) else 1
 
 
